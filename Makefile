@@ -1,0 +1,73 @@
+# husk — an OCI container runtime
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+PYTHON ?= /usr/bin/python3
+VERSION := 0.1.0
+
+PKGS := libseccomp libcap yajl mount
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+BUILD := build/release
+ifeq ($(SANITIZE),1)
+  CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=address,undefined
+  BUILD := build/sanitize
+endif
+ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude -D_GNU_SOURCE -DHUSK_VERSION='"$(VERSION)"' \
+	$(PKG_CFLAGS) $(CFLAGS)
+
+LIB_SRCS := $(wildcard src/util/*.c src/oci/*.c src/runtime/*.c src/linux/*.c)
+CLI_SRCS := $(wildcard src/cli/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check unit sanitize integration install clean bench
+
+all: husk
+
+husk: $(BUILD)/husk
+	cp $< $@
+
+$(BUILD)/husk: $(LIB_OBJS) $(CLI_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/%.o: %.c $(wildcard include/husk/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc/cli -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) $(BUILD)/src/cli/args.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc/cli -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(BUILD)/src/cli/args.o $(PKG_LIBS)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+sanitize:
+	$(MAKE) SANITIZE=1 unit
+
+integration: husk
+	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q tests/integration
+
+# Sequential on purpose: integration needs the binary, sanitize rebuilds in its own dir.
+check:
+	$(MAKE) husk
+	$(MAKE) unit
+	$(MAKE) sanitize
+	$(MAKE) integration
+
+bench: husk
+	$(MAKE) -C bench HUSK=$(CURDIR)/husk
+
+install: husk
+	install -D -m 0755 husk $(DESTDIR)$(BINDIR)/husk
+	@for m in man/*.8; do [ -f "$$m" ] && install -D -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/$$(basename $$m) || true; done
+
+clean:
+	rm -rf build husk

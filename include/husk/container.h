@@ -1,0 +1,28 @@
+/* Container lifecycle operations (runtime.md "Operations"). */
+#ifndef HUSK_CONTAINER_H
+#define HUSK_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "husk/err.h"
+
+struct husk_create_opts {
+    const char *root, *id, *bundle, *pid_file, *console_socket;
+    bool no_pivot, no_new_keyring;
+    int preserve_fds;
+    bool keep_child;    /* `run`: the init stays our child so we can wait for it */
+};
+
+/* Returns the init's pid (> 0) or -1. */
+pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *err);
+int husk_container_start(const char *root, const char *id, struct husk_err *err);
+int husk_container_kill(const char *root, const char *id, int sig, bool all, struct husk_err *err);
+/* Returns 0; with force a missing container is not an error. */
+int husk_container_delete(const char *root, const char *id, bool force, struct husk_err *err);
+/* Allocated state JSON (runtime.md "State"). */
+char *husk_container_state(const char *root, const char *id, struct husk_err *err);
+/* Allocated JSON array of every container's state, or a table. */
+char *husk_container_list(const char *root, bool json, bool quiet, struct husk_err *err);
+
+#endif

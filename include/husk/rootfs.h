@@ -1,0 +1,38 @@
+/* The container's filesystem: mounts, devices, pivot_root, masked and readonly paths
+ * (config.md "Root", "Mounts"; config-linux.md "Devices", "Masked/Readonly Paths"). */
+#ifndef HUSK_ROOTFS_H
+#define HUSK_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "husk/config.h"
+#include "husk/err.h"
+
+struct husk_rootfs_opts {
+    const char *rootfs;     /* absolute, canonical */
+    const char *bundle;     /* relative bind sources resolve against it */
+    bool userns;            /* in a new user namespace: bind devices instead of mknod */
+    bool cgroupns;          /* a new cgroup namespace */
+};
+
+/* Before pivot_root: propagation, rootfs bind, every mount, /dev. */
+int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_opts *o, struct husk_err *err);
+/* pivot_root into rootfs (or MS_MOVE + chroot when no_pivot). */
+int husk_rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_err *err);
+/* After pivot_root: sysctl, masked/readonly paths, root.readonly, rootfsPropagation. */
+int husk_rootfs_finalize(const struct husk_config *c, struct husk_err *err);
+
+/* Mount options → flags. Exposed for unit tests. */
+struct husk_mount_flags {
+    unsigned long flags, clear;   /* MS_* to set, MS_* the options cleared explicitly */
+    unsigned long propagation;    /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (+MS_REC) */
+    bool bind, rec;
+    char data[4096];              /* filesystem-specific options, comma separated */
+};
+int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_flags *out, struct husk_err *err);
+
+/* Opens `path` inside `rootfd`, never leaving it (RESOLVE_IN_ROOT), creating missing
+ * directories (and the last component as a file when `file`). Returns an O_PATH fd. */
+int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err *err);
+
+#endif

@@ -1,0 +1,58 @@
+/* The container state store: one directory per container under --root
+ * (runtime.md "State"). */
+#ifndef HUSK_STATE_H
+#define HUSK_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "husk/config.h"
+#include "husk/err.h"
+
+enum husk_status { HUSK_CREATING, HUSK_CREATED, HUSK_RUNNING, HUSK_PAUSED, HUSK_STOPPED };
+
+struct husk_state {
+    char id[1025];
+    char bundle[4096];
+    char rootfs[4096];
+    char created[64];       /* RFC 3339, UTC */
+    char owner[64];
+    char cgroup[4096];      /* cgroup dir husk made, relative to the mount; "" when none */
+    char config_path[4120]; /* copy of config.json taken at create */
+    pid_t pid;
+    unsigned long long start_time;  /* /proc/PID/stat field 22: guards against pid reuse */
+    bool created_by_us;     /* the cgroup directory was made by husk and is removed on delete */
+    struct husk_kv *annotations;
+    size_t n_annotations;
+    struct husk_arena arena;
+};
+
+/* IDs: 1..1024 chars of [A-Za-z0-9_.+-], not starting with '.' or '-'. */
+int husk_id_validate(const char *id, struct husk_err *err);
+const char *husk_status_name(enum husk_status s);
+
+/* Creates root (0700) and the container's directory; EEXIST → "already exists". Returns dirfd. */
+int husk_state_create_dir(const char *root, const char *id, struct husk_err *err);
+/* Opens the container's dir; ENOENT → "container \"ID\" does not exist". Returns dirfd. */
+int husk_state_open_dir(const char *root, const char *id, struct husk_err *err);
+/* Exclusive flock on the container dir: serializes commands on one container. */
+int husk_state_lock(int dirfd, struct husk_err *err);
+int husk_state_save(int dirfd, const struct husk_state *st, struct husk_err *err);
+int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct husk_err *err);
+void husk_state_free(struct husk_state *st);
+int husk_state_remove(const char *root, const char *id, struct husk_err *err);
+
+/* Status from the live process (and the start socket's presence). */
+enum husk_status husk_state_status(int dirfd, const struct husk_state *st);
+/* Start time of a process, 0 if it does not exist or is a zombie. */
+unsigned long long husk_proc_start_time(pid_t pid);
+
+/* `state` output: the runtime.md document plus runc's rootfs/created/owner. */
+char *husk_state_json(const struct husk_state *st, enum husk_status status, int indent);
+
+/* Name of the socket the created init waits on until `start`. */
+#define HUSK_START_SOCK "start.sock"
+#define HUSK_STATE_FILE "state.json"
+#define HUSK_CONFIG_COPY "config.json"
+
+#endif

@@ -1,0 +1,133 @@
+/* husk [global options] COMMAND [options] ARGS */
+#include "cli.h"
+#include "husk/log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct command *const commands[] = {
+    &cmd_create, &cmd_start, &cmd_run, &cmd_state, &cmd_kill, &cmd_delete, &cmd_list, &cmd_spec,
+};
+
+static const struct opt_spec global_opts[] = {
+    {"root", 0, true}, {"log", 0, true}, {"log-format", 0, true}, {"debug", 0, false},
+    {"systemd-cgroup", 0, false}, {"version", 'v', false}, {"help", 'h', false},
+    {"criu", 0, true}, {"rootless", 0, true}, {NULL, 0, false},
+};
+
+int cli_fail(const struct husk_err *err)
+{
+    husk_error("%s", err->msg);
+    return 1;
+}
+
+int cli_parse_int(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < INT_MIN || v > INT_MAX)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "husk %s — an OCI container runtime\n\n"
+            "Usage: husk [global options] COMMAND [options] ARGS\n\nCommands:\n",
+            HUSK_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "\nGlobal options:\n"
+               "  --root DIR            state directory (default /run/husk)\n"
+               "  --log FILE            write logs and errors to FILE\n"
+               "  --log-format FORMAT   text (default) or json\n"
+               "  --debug               log debug messages\n"
+               "  --systemd-cgroup      use systemd cgroups (not supported: an error)\n"
+               "  -v, --version         print the version\n"
+               "  -h, --help            this help\n\n"
+               "Run 'husk COMMAND --help' for a command's options.\n");
+}
+
+static void command_help(const struct command *c)
+{
+    printf("Usage: husk %s %s\n\n%s\n", c->name, c->usage, c->summary);
+    if (c->opts[0].name) {
+        printf("\nOptions:\n");
+        for (int i = 0; c->opts[i].name; i++) {
+            if (strcmp(c->opts[i].name, "help") == 0)
+                continue;
+            char left[64];
+            snprintf(left, sizeof left, "%s%c%s--%s%s", c->opts[i].short_ ? "-" : "",
+                     c->opts[i].short_ ? c->opts[i].short_ : ' ', c->opts[i].short_ ? ", " : "  ",
+                     c->opts[i].name, c->opts[i].takes_value ? " VALUE" : "");
+            printf("  %-30s %s\n", c->opts[i].short_ ? left : left + 2, c->opt_help[i]);
+        }
+    }
+    printf("  %-30s %s\n", "-h, --help", "show this help");
+}
+
+int main(int argc, char **argv)
+{
+    struct husk_err err = {0};
+    struct parsed_args ga;
+    int used = 0;
+    if (cli_parse(argc - 1, argv + 1, global_opts, true, &ga, &used, &err) < 0) {
+        fprintf(stderr, "husk: %s\n", err.msg);
+        return 1;
+    }
+    const char *fmt = cli_value(global_opts, &ga, "log-format");
+    enum husk_log_format lf = HUSK_LOG_TEXT;
+    if (fmt && strcmp(fmt, "json") == 0)
+        lf = HUSK_LOG_JSON;
+    else if (fmt && strcmp(fmt, "text") != 0) {
+        fprintf(stderr, "husk: unknown log format \"%s\" (use text or json)\n", fmt);
+        return 1;
+    }
+    const char *logfile = cli_value(global_opts, &ga, "log");
+    if (husk_log_init(logfile, lf, cli_flag(global_opts, &ga, "debug")) < 0) {
+        fprintf(stderr, "husk: open log file `%s`: %s\n", logfile, strerror(errno));
+        return 1;
+    }
+    if (cli_flag(global_opts, &ga, "version")) {
+        printf("husk version %s\nspec: 1.3.0\n", HUSK_VERSION);
+        return 0;
+    }
+    int rest = argc - 1 - used;
+    char **rargv = argv + 1 + used;
+    if (cli_flag(global_opts, &ga, "help") || rest == 0) {
+        usage(rest == 0 && !cli_flag(global_opts, &ga, "help") ? stderr : stdout);
+        return rest == 0 && !cli_flag(global_opts, &ga, "help") ? 1 : 0;
+    }
+    const struct command *cmd = NULL;
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(commands[i]->name, rargv[0]) == 0)
+            cmd = commands[i];
+    if (!cmd) {
+        husk_err_set(&err, 0, "unknown command \"%s\" (see husk --help)", rargv[0]);
+        return cli_fail(&err);
+    }
+    struct parsed_args a;
+    if (cli_parse(rest - 1, rargv + 1, cmd->opts, false, &a, NULL, &err) < 0) {
+        husk_err_wrap(&err, "%s", cmd->name);
+        return cli_fail(&err);
+    }
+    if (cli_flag(cmd->opts, &a, "help")) {
+        command_help(cmd);
+        return 0;
+    }
+    if (a.n_pos < cmd->min_pos || a.n_pos > cmd->max_pos) {
+        husk_err_set(&err, 0, "%s: expected %s (see husk %s --help)", cmd->name, cmd->usage, cmd->name);
+        return cli_fail(&err);
+    }
+    struct globals g = {
+        .root = cli_value(global_opts, &ga, "root") ? cli_value(global_opts, &ga, "root") : "/run/husk",
+        .systemd_cgroup = cli_flag(global_opts, &ga, "systemd-cgroup"),
+    };
+    return cmd->run(&g, &a, cmd->opts);
+}

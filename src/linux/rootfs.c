@@ -1,0 +1,303 @@
+/* Mounts and pivot_root (config.md "Mounts", config-linux.md "Rootfs Mount Propagation"). */
+#include "rootfs_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct fdpath husk_fdpath(int fd)
+{
+    struct fdpath p;
+    snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
+    return p;
+}
+
+static int openat2_in_root(int rootfd, const char *path, int flags)
+{
+    struct open_how how = {
+        .flags = (unsigned long long)(flags | O_CLOEXEC),
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err *err)
+{
+    int fd = openat2_in_root(rootfd, path, O_PATH);
+    if (fd >= 0 || errno != ENOENT) {
+        if (fd < 0)
+            return husk_err_set(err, errno, "resolve `%s` in the rootfs", path);
+        return fd;
+    }
+    /* Walk the path, creating what is missing; every step stays inside the root. */
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
+    int cur = openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
+    if (cur < 0)
+        return husk_err_set(err, errno, "open rootfs");
+    char *save = NULL;
+    char *comp = strtok_r(buf, "/", &save);
+    while (comp) {
+        char *next = strtok_r(NULL, "/", &save);
+        bool last = next == NULL;
+        int nfd = openat2_in_root(cur, comp, O_PATH);
+        if (nfd < 0 && errno == ENOENT && strcmp(comp, "..") != 0) {
+            int r;
+            if (last && file) {
+                int cfd = openat(cur, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0755);
+                r = cfd < 0 ? -1 : 0;
+                if (cfd >= 0)
+                    close(cfd);
+            } else {
+                r = mkdirat(cur, comp, 0755);
+            }
+            if (r < 0 && errno != EEXIST) {
+                int e = errno;
+                close(cur);
+                return husk_err_set(err, e, "create `%s` in the rootfs", path);
+            }
+            nfd = openat2_in_root(cur, comp, O_PATH);
+        }
+        if (nfd < 0) {
+            int e = errno;
+            close(cur);
+            return husk_err_set(err, e, "resolve `%s` in the rootfs", path);
+        }
+        close(cur);
+        cur = nfd;
+        comp = next;
+    }
+    return cur;
+}
+
+static int set_propagation(const char *target, unsigned long prop, struct husk_err *err)
+{
+    if (prop && mount(NULL, target, NULL, prop, NULL) < 0)
+        return husk_err_set(err, errno, "set propagation of `%s`", target);
+    return 0;
+}
+
+/* Flags the kernel locks on a mount made in a less privileged namespace: a read-only
+ * remount must keep them or it fails with EPERM. */
+static unsigned long locked_flags(const char *path)
+{
+    struct statvfs sv;
+    unsigned long f = 0;
+    if (statvfs(path, &sv) < 0)
+        return 0;
+    if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+    if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
+    if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+    return f;
+}
+
+static bool is_dir_source(const char *src)
+{
+    struct stat sb;
+    return stat(src, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int do_mount(const struct husk_mount *m, const struct husk_rootfs_opts *o, int rootfd,
+                    struct husk_err *err)
+{
+    struct husk_mount_flags f;
+    if (husk_mount_flags_parse(&m->options, &f, err) < 0)
+        return husk_err_wrap(err, "mount `%s`", m->destination);
+    const char *type = m->type && *m->type ? m->type : NULL;
+    if (type && strcmp(type, "bind") == 0) {
+        f.bind = true;
+        type = NULL;
+    }
+    char srcbuf[8192];
+    const char *src = m->source ? m->source : (type ? type : "none");
+    if (f.bind && src[0] != '/') {
+        snprintf(srcbuf, sizeof srcbuf, "%s/%s", o->bundle, src);
+        src = srcbuf;
+    }
+    bool file = f.bind && !is_dir_source(src);
+    if (f.bind && access(src, F_OK) < 0)
+        return husk_err_set(err, errno, "mount `%s` on `%s`: source `%s`", m->source, m->destination, src);
+    /* proc and sysfs on a symlink could be pointed anywhere: refuse. */
+    if (type && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0)) {
+        AUTOCLOSE int l = openat2_in_root(rootfd, m->destination, O_PATH | O_NOFOLLOW);
+        struct stat sb;
+        if (l >= 0 && fstat(l, &sb) == 0 && !S_ISDIR(sb.st_mode))
+            return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
+    }
+    AUTOCLOSE int tfd = husk_mkpath_in_root(rootfd, m->destination, file, err);
+    if (tfd < 0)
+        return husk_err_wrap(err, "mount `%s`", m->destination);
+    struct fdpath target = husk_fdpath(tfd);
+    if (type && strcmp(type, "cgroup") == 0)
+        return husk_mount_cgroup(m, &f, tfd, o, rootfd, err);
+    if (f.bind) {
+        if (mount(src, target.s, NULL, MS_BIND | (f.rec ? MS_REC : 0), NULL) < 0)
+            return husk_err_set(err, errno, "bind mount `%s` on `%s`", src, m->destination);
+        /* The target fd still names the dir under the new mount; reopen it on top. */
+        close(tfd);
+        tfd = husk_mkpath_in_root(rootfd, m->destination, file, err);
+        if (tfd < 0)
+            return -1;
+        target = husk_fdpath(tfd);
+        unsigned long want = f.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+        if (want || f.clear) {
+            unsigned long keep = locked_flags(target.s) & ~f.clear;
+            if (mount(NULL, target.s, NULL, MS_BIND | MS_REMOUNT | want | keep, NULL) < 0)
+                return husk_err_set(err, errno, "remount `%s` with its options", m->destination);
+        }
+    } else {
+        unsigned long flags = f.flags & ~MS_REMOUNT;
+        const char *data = f.data[0] ? f.data : NULL;
+        if (mount(src, target.s, type, flags, data) < 0) {
+            int e = errno;
+            /* mqueue/devpts refuse some data options in nested namespaces; retry bare. */
+            if (!(e == EINVAL && data && mount(src, target.s, type, flags, NULL) == 0))
+                return husk_err_set(err, e, "mount `%s` (type %s) on `%s`", src, type ? type : "none",
+                                    m->destination);
+        }
+    }
+    if (f.propagation) {
+        close(tfd);
+        tfd = husk_mkpath_in_root(rootfd, m->destination, file, err);
+        if (tfd < 0)
+            return -1;
+        target = husk_fdpath(tfd);
+        if (set_propagation(target.s, f.propagation, err) < 0)
+            return husk_err_wrap(err, "mount `%s`", m->destination);
+    }
+    return 0;
+}
+
+int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_opts *o, struct husk_err *err)
+{
+    /* runtime-linux.md: changes inside the container must not reach the host. rslave
+     * keeps host mount events flowing in, the spec's default. */
+    unsigned long prop = MS_SLAVE | MS_REC;
+    const char *rp = c->linux_.rootfs_propagation;
+    if (rp && (strcmp(rp, "private") == 0 || strcmp(rp, "rprivate") == 0))
+        prop = MS_PRIVATE | MS_REC;
+    if (mount(NULL, "/", NULL, prop, NULL) < 0)
+        return husk_err_set(err, errno, "make `/` %s", prop & MS_PRIVATE ? "rprivate" : "rslave");
+    /* pivot_root needs the new root to be a mount point. */
+    if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return husk_err_set(err, errno, "bind mount rootfs `%s`", o->rootfs);
+    AUTOCLOSE int rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return husk_err_set(err, errno, "open rootfs `%s`", o->rootfs);
+    for (size_t i = 0; i < c->n_mounts; i++)
+        if (do_mount(&c->mounts[i], o, rootfd, err) < 0)
+            return -1;
+    return husk_rootfs_devices(c, o, rootfd, err);
+}
+
+int husk_rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_err *err)
+{
+    if (chdir(rootfs) < 0)
+        return husk_err_set(err, errno, "chdir to rootfs `%s`", rootfs);
+    if (no_pivot) {
+        if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+            return husk_err_set(err, errno, "move rootfs to `/`");
+        if (chroot(".") < 0)
+            return husk_err_set(err, errno, "chroot into rootfs");
+        if (chdir("/") < 0)
+            return husk_err_set(err, errno, "chdir to `/`");
+        return 0;
+    }
+    /* pivot_root(".", ".") stacks the old root under the new one; detach it at once. */
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return husk_err_set(err, errno, "pivot_root into `%s`", rootfs);
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return husk_err_set(err, errno, "make old root rslave");
+    if (umount2(".", MNT_DETACH) < 0)
+        return husk_err_set(err, errno, "detach old root");
+    if (chdir("/") < 0)
+        return husk_err_set(err, errno, "chdir to `/`");
+    return 0;
+}
+
+static int write_sysctl(const char *key, const char *value, struct husk_err *err)
+{
+    char path[512];
+    int n = snprintf(path, sizeof path, "/proc/sys/");
+    for (const char *k = key; *k && n < (int)sizeof path - 1; k++)
+        path[n++] = *k == '.' ? '/' : *k;
+    path[n] = '\0';
+    if (strstr(key, ".."))
+        return husk_err_set(err, 0, "sysctl \"%s\": invalid name", key);
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return husk_err_set(err, errno, "sysctl \"%s\"", key);
+    ssize_t w = write(fd, value, strlen(value));
+    int e = errno;
+    close(fd);
+    if (w < 0)
+        return husk_err_set(err, e, "sysctl \"%s\" = \"%s\"", key, value);
+    return 0;
+}
+
+static int mask_path(const char *p, struct husk_err *err)
+{
+    struct stat sb;
+    if (lstat(p, &sb) < 0)
+        return 0;   /* config-linux.md: only paths that exist are masked */
+    if (S_ISDIR(sb.st_mode)) {
+        if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
+            return husk_err_set(err, errno, "mask `%s`", p);
+    } else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0 && errno != ENOENT) {
+        return husk_err_set(err, errno, "mask `%s`", p);
+    }
+    return 0;
+}
+
+static int readonly_path(const char *p, struct husk_err *err)
+{
+    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return husk_err_set(err, errno, "make `%s` read-only", p);
+    }
+    unsigned long keep = locked_flags(p);
+    if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+        return husk_err_set(err, errno, "make `%s` read-only", p);
+    return 0;
+}
+
+int husk_rootfs_finalize(const struct husk_config *c, struct husk_err *err)
+{
+    const struct husk_linux *l = &c->linux_;
+    for (size_t i = 0; i < l->n_sysctl; i++)
+        if (write_sysctl(l->sysctl[i].key, l->sysctl[i].value, err) < 0)
+            return -1;
+    for (size_t i = 0; i < l->readonly_paths.n; i++)
+        if (readonly_path(l->readonly_paths.v[i], err) < 0)
+            return -1;
+    for (size_t i = 0; i < l->masked_paths.n; i++)
+        if (mask_path(l->masked_paths.v[i], err) < 0)
+            return -1;
+    if (c->root_readonly) {
+        unsigned long keep = locked_flags("/");
+        if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+            return husk_err_set(err, errno, "make the root filesystem read-only");
+    }
+    const char *rp = l->rootfs_propagation;
+    if (rp && *rp) {
+        struct husk_strv one = {.v = (char **)&rp, .n = 1};
+        struct husk_mount_flags f;
+        if (husk_mount_flags_parse(&one, &f, err) < 0 || set_propagation("/", f.propagation, err) < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,248 @@
+/* /dev inside the container (runtime-linux.md "Default Devices", "Dev symbolic links";
+ * config-linux.md "Devices") and the cgroup filesystem mount. */
+#include "rootfs_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static int make_device(int rootfd, const char *path, mode_t type, unsigned major, unsigned minor, mode_t perm,
+                       uid_t uid, gid_t gid, bool userns, struct husk_err *err)
+{
+    const char *rel = path;
+    while (*rel == '/')
+        rel++;
+    /* Parent directories, resolved inside the root. */
+    char parent[4096];
+    snprintf(parent, sizeof parent, "/%s", rel);
+    char *slash = strrchr(parent, '/');
+    const char *name = slash + 1;
+    char namebuf[256];
+    snprintf(namebuf, sizeof namebuf, "%s", name);
+    if (slash == parent)
+        parent[1] = '\0';
+    else
+        *slash = '\0';
+    AUTOCLOSE int pfd = husk_mkpath_in_root(rootfd, parent, false, err);
+    if (pfd < 0)
+        return -1;
+    /* O_PATH fds cannot be used for mknodat; reopen the directory. */
+    AUTOCLOSE int dfd = openat(pfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (dfd < 0)
+        return husk_err_set(err, errno, "open parent of `%s`", path);
+    unlinkat(dfd, namebuf, 0);
+    if (!userns && type != S_IFIFO) {
+        if (mknodat(dfd, namebuf, type | perm, makedev(major, minor)) < 0) {
+            if (errno != EPERM)
+                return husk_err_set(err, errno, "mknod `%s`", path);
+            userns = true;   /* no CAP_MKNOD here: fall back to a bind mount */
+        } else if (fchownat(dfd, namebuf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+                   fchmodat(dfd, namebuf, perm, 0) < 0) {
+            return husk_err_set(err, errno, "set owner and mode of `%s`", path);
+        }
+    }
+    if (type == S_IFIFO) {
+        if (mknodat(dfd, namebuf, S_IFIFO | perm, 0) < 0)
+            return husk_err_set(err, errno, "mkfifo `%s`", path);
+        return 0;
+    }
+    if (userns) {
+        int f = openat(dfd, namebuf, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (f < 0)
+            return husk_err_set(err, errno, "create `%s`", path);
+        close(f);
+        char host[4096];
+        snprintf(host, sizeof host, "/%s", rel);
+        AUTOCLOSE int tfd = openat(dfd, namebuf, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+        struct fdpath t = husk_fdpath(tfd);
+        if (tfd < 0 || mount(host, t.s, NULL, MS_BIND, NULL) < 0)
+            return husk_err_set(err, errno, "bind mount device `%s`", path);
+    }
+    return 0;
+}
+
+static const struct { const char *path; unsigned major, minor; } default_devices[] = {
+    {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+static bool configured(const struct husk_config *c, const char *path)
+{
+    for (size_t i = 0; i < c->linux_.n_devices; i++)
+        if (strcmp(c->linux_.devices[i].path, path) == 0)
+            return true;
+    return false;
+}
+
+int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_opts *o, int rootfd,
+                        struct husk_err *err)
+{
+    for (size_t i = 0; i < sizeof default_devices / sizeof *default_devices; i++) {
+        if (configured(c, default_devices[i].path))
+            continue;
+        if (make_device(rootfd, default_devices[i].path, S_IFCHR, default_devices[i].major,
+                        default_devices[i].minor, 0666, 0, 0, o->userns, err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < c->linux_.n_devices; i++) {
+        const struct husk_device *d = &c->linux_.devices[i];
+        mode_t type = d->type[0] == 'b' ? S_IFBLK : d->type[0] == 'p' ? S_IFIFO : S_IFCHR;
+        mode_t perm = d->file_mode.set ? (mode_t)(d->file_mode.v & 07777) : 0666;
+        if (make_device(rootfd, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
+                        d->uid.set ? (uid_t)d->uid.v : 0, d->gid.set ? (gid_t)d->gid.v : 0, o->userns, err) < 0)
+            return -1;
+    }
+    AUTOCLOSE int devfd = husk_mkpath_in_root(rootfd, "/dev", false, err);
+    if (devfd < 0)
+        return -1;
+    AUTOCLOSE int dfd = openat(devfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (dfd < 0)
+        return husk_err_set(err, errno, "open /dev");
+    static const char *const links[][2] = {
+        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"},
+    };
+    for (size_t i = 0; i < sizeof links / sizeof *links; i++)
+        if (symlinkat(links[i][0], dfd, links[i][1]) < 0 && errno != EEXIST)
+            return husk_err_set(err, errno, "symlink /dev/%s", links[i][1]);
+    if (symlinkat("/proc/kcore", dfd, "core") < 0 && errno != EEXIST)
+        return husk_err_set(err, errno, "symlink /dev/core");
+    struct stat sb;
+    /* With a devpts instance, /dev/ptmx must be its ptmx (runtime-linux.md). */
+    if (fstatat(dfd, "pts/ptmx", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        unlinkat(dfd, "ptmx", 0);
+        if (symlinkat("pts/ptmx", dfd, "ptmx") < 0)
+            return husk_err_set(err, errno, "symlink /dev/ptmx");
+    }
+    return 0;
+}
+
+/* cgroup mounts: on a v2 host mount cgroup2; on v1/hybrid hosts a tmpfs holding one mount
+ * per hierarchy, as runc and Docker present it. Without a cgroup namespace the
+ * container's own cgroup directories are bound instead, so it never sees its parents. */
+static int own_cgroup(const char *controllers, char *out, size_t n)
+{
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    if (!f)
+        return -1;
+    char line[4096];
+    int found = -1;
+    while (fgets(line, sizeof line, f)) {
+        char *a = strchr(line, ':');
+        char *b = a ? strchr(a + 1, ':') : NULL;
+        if (!b)
+            continue;
+        *b = '\0';
+        line[strcspn(line, "\n")] = '\0';
+        char *path = b + 1;
+        path[strcspn(path, "\n")] = '\0';
+        if (strcmp(a + 1, controllers) == 0) {
+            snprintf(out, n, "%s", path);
+            found = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags *f, int target_fd,
+                      const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err)
+{
+    unsigned long flags = (f->flags & ~(MS_RDONLY | MS_REMOUNT | MS_BIND | MS_REC)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    bool ro = f->flags & MS_RDONLY;
+    struct fdpath t = husk_fdpath(target_fd);
+    struct stat sb;
+    bool unified_only = stat("/sys/fs/cgroup/cgroup.controllers", &sb) == 0;
+    if (unified_only) {
+        if (o->cgroupns) {
+            if (mount("cgroup2", t.s, "cgroup2", flags | (ro ? MS_RDONLY : 0), NULL) < 0)
+                return husk_err_set(err, errno, "mount cgroup2 on `%s`", m->destination);
+            return 0;
+        }
+        char own[4096], src[8192];
+        if (own_cgroup("", own, sizeof own) < 0)
+            snprintf(own, sizeof own, "/");
+        snprintf(src, sizeof src, "/sys/fs/cgroup%s", own);
+        if (mount(src, t.s, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+            (ro && mount(NULL, t.s, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, NULL) < 0))
+            return husk_err_set(err, errno, "bind cgroup `%s` on `%s`", src, m->destination);
+        return 0;
+    }
+    if (mount("tmpfs", t.s, "tmpfs", flags, "mode=755") < 0)
+        return husk_err_set(err, errno, "mount tmpfs for cgroups on `%s`", m->destination);
+    (void)target_fd;
+    char line[8192];
+    int rc = 0;
+    FILE *mi = fopen("/proc/self/mountinfo", "re");
+    if (!mi)
+        return husk_err_set(err, errno, "read mountinfo");
+    while (rc == 0 && fgets(line, sizeof line, mi)) {
+        char *sep = strstr(line, " - ");
+        if (!sep)
+            continue;
+        *sep = '\0';
+        char fstype[64], source[256], super[1024], mp[4096];
+        if (sscanf(sep + 3, "%63s %255s %1023s", fstype, source, super) != 3)
+            continue;
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+            continue;
+        bool v1 = strcmp(fstype, "cgroup") == 0, v2 = strcmp(fstype, "cgroup2") == 0;
+        if ((!v1 && !v2) || strncmp(mp, "/sys/fs/cgroup/", 15) != 0)
+            continue;
+        const char *name = mp + 15;
+        if (strchr(name, '/'))
+            continue;
+        /* The hierarchy's controllers as /proc/self/cgroup names them. */
+        char ctrls[1024] = "";
+        if (v1) {
+            for (char *s = strtok(super, ","); s; s = strtok(NULL, ",")) {
+                if (!strcmp(s, "rw") || !strcmp(s, "ro") || !strncmp(s, "release_agent", 13) ||
+                    !strcmp(s, "clone_children") || !strcmp(s, "nsdelegate") || !strcmp(s, "noprefix") ||
+                    !strcmp(s, "xattr") || !strncmp(s, "cpuset_v2", 9))
+                    continue;
+                if (ctrls[0])
+                    strncat(ctrls, ",", sizeof ctrls - strlen(ctrls) - 1);
+                strncat(ctrls, s, sizeof ctrls - strlen(ctrls) - 1);
+            }
+        }
+        char dest[4200];
+        snprintf(dest, sizeof dest, "%s/%s", m->destination, name);
+        AUTOCLOSE int dfd = husk_mkpath_in_root(rootfd, dest, false, err);
+        if (dfd < 0) {
+            rc = -1;
+            break;
+        }
+        struct fdpath d = husk_fdpath(dfd);
+        unsigned long mf = flags | (ro ? MS_RDONLY : 0);
+        if (o->cgroupns) {
+            if (mount("cgroup", d.s, v2 ? "cgroup2" : "cgroup", mf, v2 ? NULL : ctrls) < 0)
+                rc = husk_err_set(err, errno, "mount cgroup `%s` on `%s`", v2 ? "cgroup2" : ctrls, dest);
+        } else {
+            char own[4096], src[8400];
+            if (own_cgroup(v2 ? "" : ctrls, own, sizeof own) < 0)
+                snprintf(own, sizeof own, "/");
+            snprintf(src, sizeof src, "%s%s", mp, own);
+            if (mount(src, d.s, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+                mount(NULL, d.s, NULL, MS_BIND | MS_REMOUNT | mf, NULL) < 0)
+                rc = husk_err_set(err, errno, "bind cgroup `%s` on `%s`", src, dest);
+        }
+    }
+    fclose(mi);
+    if (rc == 0 && ro) {
+        /* target_fd names the directory under the tmpfs: reopen on top of it */
+        AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, false, err);
+        if (top < 0)
+            return -1;
+        struct fdpath tp = husk_fdpath(top);
+        if (mount(NULL, tp.s, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, NULL) < 0)
+            rc = husk_err_set(err, errno, "make `%s` read-only", m->destination);
+    }
+    return rc;
+}

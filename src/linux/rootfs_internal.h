@@ -1,0 +1,23 @@
+#ifndef HUSK_ROOTFS_INTERNAL_H
+#define HUSK_ROOTFS_INTERNAL_H
+
+#include "husk/rootfs.h"
+
+/* "/proc/self/fd/N": mount(2) and friends reach an O_PATH fd through it. */
+struct fdpath { char s[40]; };
+struct fdpath husk_fdpath(int fd);
+
+int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_opts *o, int rootfd,
+                        struct husk_err *err);
+int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags *f, int target_fd,
+                      const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err);
+
+static inline void close_fdp(int *fd)
+{
+    extern int close(int);
+    if (*fd >= 0)
+        close(*fd);
+}
+#define AUTOCLOSE __attribute__((cleanup(close_fdp)))
+
+#endif

@@ -1,0 +1,160 @@
+/* rlimits, user/groups, capabilities, LSM labels. */
+#include "husk/security.h"
+#include "husk/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+int husk_cap_from_name(const char *name)
+{
+    cap_value_t v;
+    if (strncasecmp(name, "CAP_", 4) != 0)
+        return -1;
+    if (cap_from_name(name, &v) < 0)
+        return -1;
+    return v;
+}
+
+int husk_caps_check(const struct husk_caps *caps, struct husk_err *err)
+{
+    const struct husk_strv *sets[] = {&caps->bounding, &caps->effective, &caps->inheritable,
+                                      &caps->permitted, &caps->ambient};
+    static const char *const names[] = {"bounding", "effective", "inheritable", "permitted", "ambient"};
+    for (int s = 0; s < 5; s++)
+        for (size_t i = 0; i < sets[s]->n; i++)
+            if (husk_cap_from_name(sets[s]->v[i]) < 0)
+                return husk_err_set(err, 0, "config.json: .process.capabilities.%s[%zu]: unknown capability \"%s\"",
+                                    names[s], i, sets[s]->v[i]);
+    return 0;
+}
+
+int husk_rlimits_apply(const struct husk_process *p, struct husk_err *err)
+{
+    for (size_t i = 0; i < p->n_rlimits; i++) {
+        const struct husk_rlimit *r = &p->rlimits[i];
+        struct rlimit rl = {.rlim_cur = r->soft, .rlim_max = r->hard};
+        if (setrlimit(r->resource, &rl) == 0)
+            continue;
+        int e = errno;
+        struct rlimit cur;
+        getrlimit(r->resource, &cur);
+        if (e == EPERM && r->hard > cur.rlim_max)
+            return husk_err_set(err, 0,
+                                "set %s to soft %llu, hard %llu: raising the hard limit above %llu needs "
+                                "CAP_SYS_RESOURCE, which husk does not have: Operation not permitted",
+                                r->type, (unsigned long long)r->soft, (unsigned long long)r->hard,
+                                (unsigned long long)cur.rlim_max);
+        return husk_err_set(err, e, "set %s to soft %llu, hard %llu", r->type, (unsigned long long)r->soft,
+                            (unsigned long long)r->hard);
+    }
+    return 0;
+}
+
+int husk_user_apply(const struct husk_process *p, bool setgroups_denied, struct husk_err *err)
+{
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        return husk_err_set(err, errno, "keep capabilities across setuid");
+    if (!setgroups_denied) {
+        if (setgroups(p->n_additional_gids, p->additional_gids) < 0)
+            return husk_err_set(err, errno, "setgroups");
+    } else if (p->n_additional_gids) {
+        return husk_err_set(err, 0, "cannot set additional gids: setgroups is denied in this user namespace");
+    }
+    if (setresgid(p->gid, p->gid, p->gid) < 0)
+        return husk_err_set(err, errno, "setgid %u", (unsigned)p->gid);
+    if (setresuid(p->uid, p->uid, p->uid) < 0)
+        return husk_err_set(err, errno, "setuid %u", (unsigned)p->uid);
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        return husk_err_set(err, errno, "reset keep-capabilities");
+    return 0;
+}
+
+static void cap_free_p(cap_t *c)
+{
+    if (*c)
+        cap_free(*c);
+}
+
+static bool in(const struct husk_strv *v, int cap)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (husk_cap_from_name(v->v[i]) == cap)
+            return true;
+    return false;
+}
+
+int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err)
+{
+    int last = (int)cap_max_bits() - 1;
+    /* Bounding set first, while CAP_SETPCAP is still effective. */
+    for (int c = 0; c <= last; c++)
+        if (!in(&caps->bounding, c) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+            return husk_err_set(err, errno, "drop %s from the bounding set", cap_to_name(c));
+    __attribute__((cleanup(cap_free_p))) cap_t st = cap_init();
+    if (!st)
+        return husk_err_set(err, errno, "cap_init");
+    const struct { const struct husk_strv *v; cap_flag_t f; } sets[] = {
+        {&caps->effective, CAP_EFFECTIVE}, {&caps->permitted, CAP_PERMITTED}, {&caps->inheritable, CAP_INHERITABLE}};
+    for (size_t s = 0; s < 3; s++)
+        for (size_t i = 0; i < sets[s].v->n; i++) {
+            cap_value_t v = husk_cap_from_name(sets[s].v->v[i]);
+            if (v > last)
+                continue;   /* the kernel does not know it: nothing to grant */
+            cap_set_flag(st, sets[s].f, 1, &v, CAP_SET);
+        }
+    if (cap_set_proc(st) < 0)
+        return husk_err_set(err, errno, "set capabilities");
+    for (size_t i = 0; i < caps->ambient.n; i++) {
+        int v = husk_cap_from_name(caps->ambient.v[i]);
+        if (v > last)
+            continue;
+        /* Ambient needs the cap in permitted and inheritable; runc ignores failures too. */
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) < 0)
+            husk_debug("raise ambient %s: %s", caps->ambient.v[i], strerror(errno));
+    }
+    return 0;
+}
+
+static int write_attr(const char *attr, const char *value, const char *what, struct husk_err *err)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/thread-self/attr/%s", attr);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return husk_err_set(err, errno, "set %s \"%s\"", what, value);
+    ssize_t n = write(fd, value, strlen(value));
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return husk_err_set(err, e, "set %s \"%s\"", what, value);
+    return 0;
+}
+
+int husk_lsm_apply(const struct husk_process *p, struct husk_err *err)
+{
+    if (p->apparmor_profile && *p->apparmor_profile) {
+        if (access("/sys/kernel/security/apparmor", F_OK) < 0)
+            return husk_err_set(err, 0, "apparmor profile \"%s\" requested but AppArmor is not enabled on this host",
+                                p->apparmor_profile);
+        char v[1024];
+        snprintf(v, sizeof v, "exec %s", p->apparmor_profile);
+        if (write_attr("apparmor/exec", v, "apparmor profile", err) < 0 &&
+            write_attr("exec", v, "apparmor profile", err) < 0)
+            return -1;
+    }
+    if (p->selinux_label && *p->selinux_label) {
+        if (access("/sys/fs/selinux", F_OK) < 0)
+            return husk_err_set(err, 0, "selinux label \"%s\" requested but SELinux is not enabled on this host",
+                                p->selinux_label);
+        if (write_attr("exec", p->selinux_label, "selinux label", err) < 0)
+            return -1;
+    }
+    return 0;
+}

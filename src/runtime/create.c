@@ -1,0 +1,393 @@
+/* `create`: load the bundle, spawn the init into its namespaces, wait until it is
+ * created, record the state (runtime.md "create"). */
+#include "husk/container.h"
+#include "husk/hooks.h"
+#include "husk/log.h"
+#include "husk/security.h"
+#include "husk/state.h"
+#include "init_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static const int ns_order[] = {
+    /* user first: the others may belong to it (config-linux.md "Namespaces") */
+    CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS,
+    CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS,
+};
+
+static int write_file_at(const char *path, const char *data, struct husk_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return husk_err_set(err, errno, "open `%s`", path);
+    ssize_t n = write(fd, data, strlen(data));
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return husk_err_set(err, e, "write `%s`", path);
+    return 0;
+}
+
+static int write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m, struct husk_err *err)
+{
+    char buf[4096], path[64];
+    size_t off = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        int n = snprintf(buf + off, sizeof buf - off, "%u %u %u\n", m->v[i].container_id, m->v[i].host_id,
+                         m->v[i].size);
+        if (n < 0 || (size_t)n >= sizeof buf - off)
+            return husk_err_set(err, 0, "too many %s entries", file);
+        off += n;
+    }
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
+    if (write_file_at(path, buf, err) < 0)
+        return husk_err_wrap(err, "user namespace %s", file);
+    return 0;
+}
+
+static int write_time_offsets(const struct husk_config *c, struct husk_err *err)
+{
+    char buf[256] = "";
+    for (size_t i = 0; i < c->linux_.n_time_offsets; i++) {
+        const struct husk_time_offset *t = &c->linux_.time_offsets[i];
+        size_t l = strlen(buf);
+        snprintf(buf + l, sizeof buf - l, "%s %lld %u\n", t->clock, (long long)t->secs, t->nanosecs);
+    }
+    if (!buf[0])
+        return 0;
+    return write_file_at("/proc/self/timens_offsets", buf, err);
+}
+
+static pid_t do_clone3(unsigned long flags)
+{
+    struct clone_args ca = {.flags = flags, .exit_signal = SIGCHLD};
+    return (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+}
+
+/* Joins the namespaces given by path, then forks the init with the new ones. Runs in
+ * an intermediate child when any namespace is joined (setns of pid/time only affects
+ * children, and joins must precede a new user namespace). */
+static pid_t spawn_via_intermediate(struct init_args *a, unsigned long flags, struct husk_err *err)
+{
+    const struct husk_config *c = a->cfg;
+    pid_t mid = fork();
+    if (mid < 0)
+        return husk_err_set(err, errno, "fork"), -1;
+    if (mid > 0)
+        return mid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    struct husk_err e = {0};
+    bool userns_new = flags & CLONE_NEWUSER;
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < sizeof ns_order / sizeof *ns_order; k++) {
+            int type = ns_order[k];
+            const struct husk_namespace *ns = husk_config_namespace(c, type);
+            if (!ns || !ns->path)
+                continue;
+            /* pass 0: the user namespace; pass 1: the rest */
+            if ((pass == 0) != (type == CLONE_NEWUSER))
+                continue;
+            int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                husk_err_set(&e, errno, "open %s namespace `%s`", husk_ns_name(type), ns->path);
+                goto fail;
+            }
+            if (setns(fd, type) < 0) {
+                husk_err_set(&e, errno, "join %s namespace `%s`", husk_ns_name(type), ns->path);
+                goto fail;
+            }
+            close(fd);
+        }
+    }
+    (void)userns_new;
+    if (flags & CLONE_NEWTIME) {
+        if (unshare(CLONE_NEWTIME) < 0) {
+            husk_err_set(&e, errno, "create time namespace");
+            goto fail;
+        }
+        if (write_time_offsets(c, &e) < 0)
+            goto fail;
+        flags &= ~(unsigned long)CLONE_NEWTIME;
+    }
+    pid_t pid = do_clone3(flags);
+    if (pid < 0) {
+        husk_err_set(&e, errno, "clone the container init");
+        goto fail;
+    }
+    if (pid == 0)
+        husk_init_main(a);
+    sync_send(a->sync_fd, SYNC_PID, pid, NULL);
+    _exit(0);
+fail:
+    sync_send(a->sync_fd, SYNC_ERROR, e.code, e.msg);
+    _exit(1);
+}
+
+static int copy_config(const char *src, int dirfd, struct husk_err *err)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return husk_err_set(err, errno, "open `%s`", src);
+    int out = openat(dirfd, HUSK_CONFIG_COPY, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        return husk_err_set(err, e, "save config");
+    }
+    char buf[65536];
+    ssize_t n;
+    int rc = 0;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, n) != n) {
+            rc = husk_err_set(err, errno, "save config");
+            break;
+        }
+    close(in);
+    close(out);
+    return rc;
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct husk_err *err)
+{
+    char tmp[PATH_MAX + 16], buf[32];
+    snprintf(tmp, sizeof tmp, "%s.husk-tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return husk_err_set(err, errno, "write pid file `%s`", path);
+    int n = snprintf(buf, sizeof buf, "%d", pid);
+    bool ok = write(fd, buf, n) == n;
+    int e = errno;
+    close(fd);
+    if (!ok || rename(tmp, path) < 0) {
+        if (ok)
+            e = errno;
+        unlink(tmp);
+        return husk_err_set(err, e, "write pid file `%s`", path);
+    }
+    return 0;
+}
+
+static int listen_start_sock(int dirfd, struct husk_err *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd, HUSK_START_SOCK);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return husk_err_set(err, errno, "start socket");
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4) < 0) {
+        int e = errno;
+        close(fd);
+        return husk_err_set(err, e, "bind start socket");
+    }
+    return fd;
+}
+
+static char *state_doc(const struct husk_state *st, enum husk_status s)
+{
+    return husk_state_json(st, s, 0);
+}
+
+pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *err)
+{
+    char bundle[PATH_MAX], cfgpath[PATH_MAX + 16], rootfs[PATH_MAX], tmp[PATH_MAX * 2];
+    if (husk_id_validate(o->id, err) < 0)
+        return -1;
+    if (!realpath(o->bundle ? o->bundle : ".", bundle))
+        return husk_err_set(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
+    snprintf(cfgpath, sizeof cfgpath, "%s/config.json", bundle);
+    struct husk_config *cfg = husk_config_load(cfgpath, err);
+    if (!cfg)
+        return -1;
+    pid_t pid = -1;
+    int dirfd = -1, listen_fd = -1, sv[2] = {-1, -1};
+    char *creating = NULL;
+    bool own_child = true;
+    struct husk_state st;
+    memset(&st, 0, sizeof st);
+    if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0)
+        goto fail_early;
+    if (!cfg->has_process) {
+        husk_err_set(err, 0, "config.json: .process: required to create a container");
+        goto fail_early;
+    }
+    if (!husk_config_namespace(cfg, CLONE_NEWNS)) {
+        husk_err_set(err, 0, "config.json: .linux.namespaces: a mount namespace is required");
+        goto fail_early;
+    }
+    if (cfg->root_path[0] == '/')
+        snprintf(tmp, sizeof tmp, "%s", cfg->root_path);
+    else
+        snprintf(tmp, sizeof tmp, "%s/%s", bundle, cfg->root_path);
+    if (!realpath(tmp, rootfs)) {
+        husk_err_set(err, errno, "rootfs `%s`", tmp);
+        goto fail_early;
+    }
+    if ((dirfd = husk_state_create_dir(o->root, o->id, err)) < 0)
+        goto fail_early;
+    if (husk_state_lock(dirfd, err) < 0 || copy_config(cfgpath, dirfd, err) < 0)
+        goto fail;
+    if ((listen_fd = listen_start_sock(dirfd, err)) < 0)
+        goto fail;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        husk_err_set(err, errno, "socketpair");
+        goto fail;
+    }
+
+    snprintf(st.id, sizeof st.id, "%s", o->id);
+    snprintf(st.bundle, sizeof st.bundle, "%s", bundle);
+    snprintf(st.rootfs, sizeof st.rootfs, "%s", rootfs);
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(st.owner, sizeof st.owner, "%s", pw ? pw->pw_name : "");
+    st.annotations = cfg->annotations;
+    st.n_annotations = cfg->n_annotations;
+    creating = state_doc(&st, HUSK_CREATING);
+
+    /* Keep fds the init needs above the preserved range (runtime.md: fds 3..3+N-1). */
+    int floor = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
+    int child_sync = fcntl(sv[1], F_DUPFD_CLOEXEC, floor);
+    int child_listen = fcntl(listen_fd, F_DUPFD_CLOEXEC, floor);
+    close(sv[1]);
+    sv[1] = child_sync;
+    close(listen_fd);
+    listen_fd = child_listen;
+    if (child_sync < 0 || child_listen < 0) {
+        husk_err_set(err, errno, "dup sync fds");
+        goto fail;
+    }
+
+    unsigned long flags = 0;
+    bool joins = false;
+    for (size_t i = 0; i < cfg->linux_.n_namespaces; i++) {
+        if (cfg->linux_.namespaces[i].path)
+            joins = true;
+        else
+            flags |= (unsigned long)cfg->linux_.namespaces[i].type;
+    }
+    struct init_args a = {
+        .cfg = cfg, .rootfs = rootfs, .bundle = bundle, .console_socket = o->console_socket, .id = o->id,
+        .state_json_creating = creating, .sync_fd = sv[1], .listen_fd = listen_fd,
+        .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
+        .new_userns = (flags & CLONE_NEWUSER) != 0,
+    };
+    if (joins || (flags & CLONE_NEWTIME)) {
+        if (o->keep_child)
+            prctl(PR_SET_CHILD_SUBREAPER, 1);
+        a.via_intermediate = true;
+        pid_t mid = spawn_via_intermediate(&a, flags, err);
+        if (mid < 0)
+            goto fail;
+        struct sync_packet pk;
+        int r = sync_recv(sv[0], &pk);
+        int status;
+        waitpid(mid, &status, 0);
+        if (r != 1 || pk.type != SYNC_PID) {
+            if (r == 1 && pk.type == SYNC_ERROR)
+                husk_err_set(err, 0, "%s", pk.msg);
+            else
+                husk_err_set(err, 0, "container init failed to start");
+            goto fail;
+        }
+        pid = pk.value;
+        own_child = o->keep_child;
+    } else {
+        pid = do_clone3(flags);
+        if (pid < 0) {
+            husk_err_set(err, errno, "clone the container init (namespaces %#lx)", flags);
+            goto fail;
+        }
+        if (pid == 0) {
+            close(sv[0]);
+            husk_init_main(&a);
+        }
+    }
+    close(sv[1]);
+    sv[1] = -1;
+    close(listen_fd);
+    listen_fd = -1;
+    st.pid = pid;
+
+    if (a.new_userns) {
+        if (write_idmap(pid, "uid_map", &cfg->linux_.uid_mappings, err) < 0 ||
+            write_idmap(pid, "gid_map", &cfg->linux_.gid_mappings, err) < 0)
+            goto fail;
+    }
+    if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0) {
+        husk_err_set(err, errno, "signal the container init");
+        goto fail;
+    }
+    for (;;) {
+        struct sync_packet pk;
+        int r = sync_recv(sv[0], &pk);
+        if (r != 1) {
+            husk_err_set(err, 0, "container init exited during setup");
+            goto fail;
+        }
+        if (pk.type == SYNC_ERROR) {
+            husk_err_set(err, 0, "%s", pk.msg);
+            err->code = pk.value;
+            goto fail;
+        }
+        if (pk.type == SYNC_HOOKS) {
+            free(creating);
+            creating = state_doc(&st, HUSK_CREATING);
+            if (husk_hooks_run(&cfg->hooks[HUSK_HOOK_PRESTART], "prestart", creating, err) < 0 ||
+                husk_hooks_run(&cfg->hooks[HUSK_HOOK_CREATE_RUNTIME], "createRuntime", creating, err) < 0)
+                goto fail;
+            sync_send(sv[0], SYNC_HOOKS_DONE, 0, NULL);
+            continue;
+        }
+        if (pk.type == SYNC_READY)
+            break;
+    }
+    st.start_time = husk_proc_start_time(pid);
+    if (husk_state_save(dirfd, &st, err) < 0)
+        goto fail;
+    if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)
+        goto fail;
+    close(sv[0]);
+    close(dirfd);
+    free(creating);
+    husk_config_free(cfg);
+    return pid;
+
+fail:
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        if (own_child)
+            waitpid(pid, NULL, 0);
+    }
+    for (int i = 0; i < 2; i++)
+        if (sv[i] >= 0)
+            close(sv[i]);
+    if (listen_fd >= 0)
+        close(listen_fd);
+    if (dirfd >= 0) {
+        struct husk_err e2;
+        close(dirfd);
+        husk_state_remove(o->root, o->id, &e2);
+    }
+fail_early:
+    free(creating);
+    husk_config_free(cfg);
+    return -1;
+}

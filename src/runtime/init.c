@@ -1,0 +1,419 @@
+/* The container's init: runs in the new namespaces, builds the container, waits for
+ * `start`, then execs the user's program (runtime.md "Lifecycle" steps 3–7). */
+#include "init_internal.h"
+#include "husk/hooks.h"
+#include "husk/rootfs.h"
+#include "husk/security.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+int sync_send(int fd, int type, int value, const char *msg)
+{
+    struct sync_packet p = {.type = type, .value = value};
+    size_t len = offsetof(struct sync_packet, msg);
+    if (msg) {
+        snprintf(p.msg, sizeof p.msg, "%s", msg);
+        len += strlen(p.msg) + 1;
+    }
+    ssize_t n;
+    do
+        n = send(fd, &p, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+int sync_recv(int fd, struct sync_packet *p)
+{
+    memset(p, 0, sizeof *p);
+    ssize_t n;
+    do
+        n = recv(fd, p, sizeof *p, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    p->msg[sizeof p->msg - 1] = '\0';
+    return 1;
+}
+
+static __attribute__((noreturn)) void fail(struct init_args *a, struct husk_err *err)
+{
+    sync_send(a->sync_fd, SYNC_ERROR, err->code, err->msg);
+    _exit(1);
+}
+
+static bool has_new(const struct husk_config *c, int type)
+{
+    const struct husk_namespace *ns = husk_config_namespace(c, type);
+    return ns && !ns->path;
+}
+
+/* runtime.md: only stdio, preserved fds and what init itself needs reach the container. */
+static int close_other_fds(struct init_args *a, int keep1, int keep2, struct husk_err *err)
+{
+    int first = 3 + (a->preserve_fds > 0 ? a->preserve_fds : 0);
+    int keep[] = {a->sync_fd, a->listen_fd, keep1, keep2};
+    int lo = first;
+    /* close_range between the fds we keep, in ascending order */
+    for (;;) {
+        int next = -1;
+        for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+            if (keep[i] >= lo && (next < 0 || keep[i] < next))
+                next = keep[i];
+        if (next < 0) {
+            if (syscall(SYS_close_range, lo, ~0U, 0) < 0)
+                return husk_err_set(err, errno, "close inherited fds");
+            return 0;
+        }
+        if (next > lo && syscall(SYS_close_range, lo, next - 1, 0) < 0)
+            return husk_err_set(err, errno, "close inherited fds");
+        lo = next + 1;
+    }
+}
+
+static int setup_console(struct init_args *a, int sock, struct husk_err *err)
+{
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
+        return husk_err_set(err, errno, "open /dev/ptmx");
+    if (unlockpt(master) < 0)
+        return husk_err_set(err, errno, "unlockpt");
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (slave < 0)
+        return husk_err_set(err, errno, "open the pty peer");
+    const struct husk_process *p = &a->cfg->process;
+    if (p->console_size.set) {
+        struct winsize ws = {.ws_row = (unsigned short)p->console_size.height,
+                             .ws_col = (unsigned short)p->console_size.width};
+        ioctl(slave, TIOCSWINSZ, &ws);
+    }
+    /* runtime-linux.md: /dev/console is the pty when a terminal is asked for. */
+    char name[64];
+    if (ptsname_r(master, name, sizeof name) == 0) {
+        int f = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (f >= 0)
+            close(f);
+        if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+            return husk_err_set(err, errno, "bind %s on /dev/console", name);
+    }
+    char buf[] = "/dev/ptmx";
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf - 1};
+    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &master, sizeof(int));
+    if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+        return husk_err_set(err, errno, "send the pty to the console socket");
+    close(master);
+    close(sock);
+    if (setsid() < 0)
+        return husk_err_set(err, errno, "setsid");
+    if (ioctl(slave, TIOCSCTTY, 0) < 0)
+        return husk_err_set(err, errno, "make the pty the controlling terminal");
+    for (int fd = 0; fd < 3; fd++)
+        if (dup2(slave, fd) < 0)
+            return husk_err_set(err, errno, "dup the pty to fd %d", fd);
+    if (slave > 2)
+        close(slave);
+    return 0;
+}
+
+static int connect_console(const char *path, struct husk_err *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path)
+        return husk_err_set(err, ENAMETOOLONG, "console socket `%s`", path);
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return husk_err_set(err, errno, "console socket");
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(fd);
+        return husk_err_set(err, e, "connect to console socket `%s`", path);
+    }
+    return fd;
+}
+
+static const char *env_get(const struct husk_strv *env, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < env->n; i++)
+        if (strncmp(env->v[i], name, n) == 0 && env->v[i][n] == '=')
+            return env->v[i] + n + 1;
+    return NULL;
+}
+
+/* Finds the program the way execvp would, in the container's PATH. */
+static int resolve_exec(const struct husk_process *p, char *out, size_t n, struct husk_err *err)
+{
+    const char *prog = p->args.v[0];
+    struct stat sb;
+    if (strchr(prog, '/')) {
+        if (stat(prog, &sb) < 0)
+            return husk_err_set(err, errno, "exec: \"%s\"", prog);
+        if (S_ISDIR(sb.st_mode))
+            return husk_err_set(err, EACCES, "exec: \"%s\": is a directory, not an executable", prog);
+        snprintf(out, n, "%s", prog);
+        return 0;
+    }
+    const char *path = env_get(&p->env, "PATH");
+    if (!path)
+        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    int saw_eacces = 0;
+    while (*path) {
+        const char *end = strchrnul(path, ':');
+        int len = (int)(end - path);
+        snprintf(out, n, "%.*s%s%s", len, path, len ? "/" : "", prog);
+        if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            saw_eacces = 1;
+        }
+        path = *end ? end + 1 : end;
+    }
+    if (saw_eacces)
+        return husk_err_set(err, EACCES, "exec: \"%s\"", prog);
+    return husk_err_set(err, 0, "exec: \"%s\": executable file not found in $PATH", prog);
+}
+
+static int set_home(struct husk_process *p, struct husk_arena *ar)
+{
+    if (env_get(&p->env, "HOME"))
+        return 0;
+    char home[1024] = "/";
+    FILE *f = fopen("/etc/passwd", "re");
+    if (f) {
+        char line[2048];
+        while (fgets(line, sizeof line, f)) {
+            char *fields[7] = {0};
+            int k = 0;
+            for (char *s = line, *t; k < 7 && (t = strsep(&s, ":")); k++)
+                fields[k] = t;
+            if (k >= 6 && fields[2] && strtoul(fields[2], NULL, 10) == p->uid) {
+                snprintf(home, sizeof home, "%s", fields[5]);
+                break;
+            }
+        }
+        fclose(f);
+    }
+    char **nv = husk_arena_alloc(ar, (p->env.n + 2) * sizeof(char *));
+    if (!nv)
+        return -1;
+    memcpy(nv, p->env.v, p->env.n * sizeof(char *));
+    size_t hl = strlen(home) + 6;
+    nv[p->env.n] = husk_arena_alloc(ar, hl);
+    if (!nv[p->env.n])
+        return -1;
+    snprintf(nv[p->env.n], hl, "HOME=%s", home);
+    p->env.v = nv;
+    p->env.n++;
+    return 0;
+}
+
+static int apply_personality(const struct husk_config *c, struct husk_err *err)
+{
+    if (!c->linux_.personality.set)
+        return 0;
+    const char *d = c->linux_.personality.domain;
+    unsigned long persona;
+    if (strcmp(d, "LINUX") == 0)
+        persona = PER_LINUX;
+    else if (strcmp(d, "LINUX32") == 0)
+        persona = PER_LINUX32;
+    else
+        return husk_err_set(err, 0, "config.json: .linux.personality.domain: unknown domain \"%s\"", d);
+    if (personality(persona) < 0)
+        return husk_err_set(err, errno, "set personality %s", d);
+    return 0;
+}
+
+static int write_oom_score(const struct husk_process *p, struct husk_err *err)
+{
+    if (!p->oom_score_adj.set)
+        return 0;
+    char v[32];
+    int n = snprintf(v, sizeof v, "%lld", (long long)p->oom_score_adj.v);
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return husk_err_set(err, errno, "set oomScoreAdj");
+    ssize_t w = write(fd, v, n);
+    int e = errno;
+    close(fd);
+    if (w < 0) {
+        if (e == EACCES)
+            return husk_err_set(err, e, "set oomScoreAdj to %s: lowering it needs CAP_SYS_RESOURCE", v);
+        return husk_err_set(err, e, "set oomScoreAdj to %s", v);
+    }
+    return 0;
+}
+
+void husk_init_main(struct init_args *a)
+{
+    struct husk_err err = {0};
+    const struct husk_config *c = a->cfg;
+    struct husk_process proc = c->process;
+    struct husk_arena ar = {0};
+    struct sync_packet pk;
+
+    /* If `create` dies during setup, so do we (the sync socket's EOF covers the
+     * intermediate case). */
+    if (!a->via_intermediate)
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* The host's husk binary stays out of reach until exec replaces it. */
+    prctl(PR_SET_DUMPABLE, 0);
+    if (sync_recv(a->sync_fd, &pk) != 1 || pk.type != SYNC_GO)
+        _exit(1);
+    if (a->new_userns) {
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+            husk_err_set(&err, errno, "become root in the user namespace");
+            fail(a, &err);
+        }
+    }
+    if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+        husk_err_clear(&err);   /* keyrings may be unavailable (seccomp'd hosts): not fatal */
+    if (has_new(c, CLONE_NEWUTS)) {
+        if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) {
+            husk_err_set(&err, errno, "set hostname \"%s\"", c->hostname);
+            fail(a, &err);
+        }
+        if (c->domainname && setdomainname(c->domainname, strlen(c->domainname)) < 0) {
+            husk_err_set(&err, errno, "set domainname \"%s\"", c->domainname);
+            fail(a, &err);
+        }
+    }
+    int console = -1;
+    if (proc.terminal) {
+        if (!a->console_socket) {
+            husk_err_set(&err, 0, "process.terminal is true but no --console-socket was given");
+            fail(a, &err);
+        }
+        if ((console = connect_console(a->console_socket, &err)) < 0)
+            fail(a, &err);
+    }
+    struct husk_rootfs_opts ro = {
+        .rootfs = a->rootfs, .bundle = a->bundle, .userns = husk_config_namespace(c, CLONE_NEWUSER) != NULL,
+        .cgroupns = has_new(c, CLONE_NEWCGROUP),
+    };
+    if (husk_rootfs_prepare(c, &ro, &err) < 0)
+        fail(a, &err);
+    if (c->hooks[HUSK_HOOK_PRESTART].n || c->hooks[HUSK_HOOK_CREATE_RUNTIME].n) {
+        if (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL) < 0 || sync_recv(a->sync_fd, &pk) != 1)
+            _exit(1);
+        if (pk.type != SYNC_HOOKS_DONE)
+            _exit(1);
+    }
+    if (husk_hooks_run(&c->hooks[HUSK_HOOK_CREATE_CONTAINER], "createContainer", a->state_json_creating, &err) < 0)
+        fail(a, &err);
+    if (husk_rootfs_pivot(a->rootfs, a->no_pivot, &err) < 0 || husk_rootfs_finalize(c, &err) < 0)
+        fail(a, &err);
+    if (console >= 0 && setup_console(a, console, &err) < 0)
+        fail(a, &err);
+    if (husk_rlimits_apply(&proc, &err) < 0 || write_oom_score(&proc, &err) < 0 ||
+        apply_personality(c, &err) < 0 || husk_lsm_apply(&proc, &err) < 0)
+        fail(a, &err);
+    umask(proc.umask.set ? (mode_t)proc.umask.v : 022);
+    int notify_fd = -2;
+    if (c->linux_.seccomp.set && !proc.no_new_privileges) {
+        /* Without no_new_privs the filter needs CAP_SYS_ADMIN: load it while we have it. */
+        if ((notify_fd = husk_seccomp_load(&c->linux_.seccomp, &err)) == -1)
+            fail(a, &err);
+    }
+    bool setgroups_denied = false;
+    if (a->new_userns) {
+        char sg[16] = "";
+        int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            (void)!read(fd, sg, sizeof sg - 1);
+            close(fd);
+        }
+        setgroups_denied = strncmp(sg, "deny", 4) == 0;
+    }
+    if (husk_user_apply(&proc, setgroups_denied, &err) < 0)
+        fail(a, &err);
+    if (chdir(proc.cwd) < 0) {
+        husk_err_set(&err, errno, "chdir to cwd (\"%s\") set in config.json", proc.cwd);
+        fail(a, &err);
+    }
+    if (proc.caps.set && husk_caps_apply(&proc.caps, &err) < 0)
+        fail(a, &err);
+    if (set_home(&proc, &ar) < 0) {
+        husk_err_set(&err, ENOMEM, "environment");
+        fail(a, &err);
+    }
+    /* No listener yet to hand a notify fd to: closing it makes notified syscalls fail
+     * with ENOSYS rather than hang. */
+    if (notify_fd >= 0)
+        close(notify_fd);
+    if (close_other_fds(a, -1, -1, &err) < 0)
+        fail(a, &err);
+
+    /* Created: stop being tied to `create`, which exits once it has our READY. */
+    prctl(PR_SET_PDEATHSIG, 0);
+    if (sync_send(a->sync_fd, SYNC_READY, 0, NULL) < 0)
+        _exit(1);
+    close(a->sync_fd);
+
+    int conn;
+    for (;;) {
+        conn = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (conn < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            _exit(1);
+        }
+        char cmd = 0;
+        ssize_t n;
+        do
+            n = read(conn, &cmd, 1);
+        while (n < 0 && errno == EINTR);
+        if (n == 1 && cmd == 'S')
+            break;
+        close(conn);
+    }
+    close(a->listen_fd);
+    /* From here errors go back to `start` over conn. */
+    a->sync_fd = conn;
+    if (husk_hooks_run(&c->hooks[HUSK_HOOK_START_CONTAINER], "startContainer", a->state_json_creating, &err) < 0)
+        fail(a, &err);
+    char exe[4096];
+    if (resolve_exec(&proc, exe, sizeof exe, &err) < 0)
+        fail(a, &err);
+    if (proc.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        husk_err_set(&err, errno, "set no_new_privs");
+        fail(a, &err);
+    }
+    if (c->linux_.seccomp.set && proc.no_new_privileges &&
+        husk_seccomp_load(&c->linux_.seccomp, &err) == -1)
+        fail(a, &err);
+    char *none[] = {NULL};
+    execve(exe, proc.args.v, proc.env.n ? proc.env.v : none);
+    husk_err_set(&err, errno, "exec: \"%s\"", proc.args.v[0]);
+    fail(a, &err);
+}

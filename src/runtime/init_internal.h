@@ -1,0 +1,43 @@
+/* Between `create` (parent) and the container's init (child). */
+#ifndef HUSK_INIT_INTERNAL_H
+#define HUSK_INIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "husk/config.h"
+
+enum sync_msg {
+    SYNC_GO = 1,        /* parent → init: id maps are written */
+    SYNC_HOOKS,         /* init → parent: mounts done, run prestart/createRuntime */
+    SYNC_HOOKS_DONE,    /* parent → init */
+    SYNC_READY,         /* init → parent: created, waiting for start */
+    SYNC_ERROR,         /* init → parent: message follows */
+    SYNC_PID,           /* intermediate → parent: the init's pid */
+};
+
+struct sync_packet {
+    int type;
+    int value;
+    char msg[2048];
+};
+
+struct init_args {
+    const struct husk_config *cfg;
+    const char *rootfs, *bundle, *console_socket, *id, *state_json_creating;
+    int sync_fd;        /* SOCK_SEQPACKET to the parent */
+    int listen_fd;      /* start.sock, accepted at `start` */
+    int preserve_fds;
+    bool no_pivot;
+    bool no_new_keyring;
+    bool new_userns;
+    bool via_intermediate;   /* our parent exits at once: no parent-death signal */
+};
+
+int sync_send(int fd, int type, int value, const char *msg);
+int sync_recv(int fd, struct sync_packet *p);   /* 0 on EOF, 1 on a packet, -1 on error */
+
+/* The container's init. Never returns. */
+__attribute__((noreturn)) void husk_init_main(struct init_args *a);
+
+#endif

@@ -1,0 +1,327 @@
+/* start, kill, delete, state, list (runtime.md "Operations"). */
+#include "husk/container.h"
+#include "husk/hooks.h"
+#include "husk/jsonw.h"
+#include "husk/log.h"
+#include "husk/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void closep(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+}
+#define AUTOCLOSE __attribute__((cleanup(closep)))
+
+static void state_freep(struct husk_state *st)
+{
+    husk_state_free(st);
+}
+#define AUTOSTATE __attribute__((cleanup(state_freep)))
+
+/* Opens, locks and loads a container. Returns the dirfd. */
+static int open_container(const char *root, const char *id, struct husk_state *st, struct husk_err *err)
+{
+    memset(st, 0, sizeof *st);
+    if (husk_id_validate(id, err) < 0)
+        return -1;
+    int fd = husk_state_open_dir(root, id, err);
+    if (fd < 0)
+        return -1;
+    if (husk_state_lock(fd, err) < 0 || husk_state_load(fd, id, st, err) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static struct husk_config *saved_config(int dirfd)
+{
+    char path[64];
+    struct husk_err e;
+    snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, HUSK_CONFIG_COPY);
+    return husk_config_load(path, &e);
+}
+
+int husk_container_start(const char *root, const char *id, struct husk_err *err)
+{
+    AUTOSTATE struct husk_state st;
+    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
+    if (dirfd < 0)
+        return -1;
+    enum husk_status s = husk_state_status(dirfd, &st);
+    if (s != HUSK_CREATED)
+        return husk_err_set(err, 0, "cannot start container \"%s\": it is %s, not created", id,
+                            husk_status_name(s));
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd, HUSK_START_SOCK);
+    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        return husk_err_set(err, errno, "reach container \"%s\"", id);
+    /* Whatever follows, the container is no longer waiting to be started. */
+    unlinkat(dirfd, HUSK_START_SOCK, 0);
+    if (write(fd, "S", 1) != 1)
+        return husk_err_set(err, errno, "start container \"%s\"", id);
+    /* The init closes the socket on exec (CLOEXEC); anything read is its error. */
+    char buf[2048 + 64];
+    size_t off = 0;
+    ssize_t n;
+    while (off < sizeof buf - 1 && ((n = read(fd, buf + off, sizeof buf - 1 - off)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+            off += n;
+    if (off > 0) {
+        /* struct sync_packet: type, value, message */
+        int hdr = 2 * (int)sizeof(int);
+        buf[off] = '\0';
+        int code = 0;
+        if ((int)off >= hdr)
+            memcpy(&code, buf + sizeof(int), sizeof code);
+        husk_err_set(err, 0, "%s", (int)off > hdr ? buf + hdr : "container init failed");
+        err->code = code;
+        return -1;
+    }
+    struct husk_config *cfg = saved_config(dirfd);
+    if (cfg && cfg->hooks[HUSK_HOOK_POSTSTART].n) {
+        char *doc = husk_state_json(&st, HUSK_RUNNING, 0);
+        int r = husk_hooks_run(&cfg->hooks[HUSK_HOOK_POSTSTART], "poststart", doc ? doc : "{}", err);
+        free(doc);
+        if (r < 0) {
+            /* v1.3.0: a failing poststart hook fails start; the container is stopped. */
+            kill(st.pid, SIGKILL);
+            husk_config_free(cfg);
+            return -1;
+        }
+    }
+    husk_config_free(cfg);
+    return 0;
+}
+
+/* Every process in the container's pid namespace, found through /proc. */
+static int kill_all(const struct husk_state *st, int sig)
+{
+    char path[64], self[64], other[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/pid", st->pid);
+    ssize_t n = readlink(path, self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        pid_t p = (pid_t)atoi(de->d_name);
+        if (p <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/ns/pid", p);
+        n = readlink(path, other, sizeof other - 1);
+        if (n <= 0)
+            continue;
+        other[n] = '\0';
+        if (strcmp(self, other) == 0)
+            kill(p, sig);
+    }
+    closedir(d);
+    return 0;
+}
+
+static bool own_pid_ns(int dirfd)
+{
+    struct husk_config *cfg = saved_config(dirfd);
+    bool own = false;
+    if (cfg) {
+        const struct husk_namespace *ns = husk_config_namespace(cfg, CLONE_NEWPID);
+        own = ns && !ns->path;
+        husk_config_free(cfg);
+    }
+    return own;
+}
+
+int husk_container_kill(const char *root, const char *id, int sig, bool all, struct husk_err *err)
+{
+    AUTOSTATE struct husk_state st;
+    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
+    if (dirfd < 0)
+        return -1;
+    /* A pidfd taken before checking the start time cannot hit a recycled pid. */
+    AUTOCLOSE int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
+    enum husk_status s = husk_state_status(dirfd, &st);
+    if (pidfd < 0 || (s != HUSK_CREATED && s != HUSK_RUNNING && s != HUSK_PAUSED))
+        return husk_err_set(err, 0, "container \"%s\" is not running", id);
+    if (all && !own_pid_ns(dirfd))
+        kill_all(&st, sig);
+    if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
+        if (errno == ESRCH)
+            return husk_err_set(err, 0, "container \"%s\" is not running", id);
+        return husk_err_set(err, errno, "signal container \"%s\"", id);
+    }
+    return 0;
+}
+
+static void wait_gone(int pidfd, pid_t pid)
+{
+    if (pidfd >= 0) {
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        poll(&p, 1, 10000);
+    }
+    /* Reap it if it is our child (run), else wait for /proc to let go. */
+    waitpid(pid, NULL, WNOHANG);
+}
+
+int husk_container_delete(const char *root, const char *id, bool force, struct husk_err *err)
+{
+    AUTOSTATE struct husk_state st;
+    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
+    if (dirfd < 0) {
+        if (force && (err->code == ENOENT || strstr(err->msg, "does not exist")))
+            return 0;
+        return -1;
+    }
+    enum husk_status s = husk_state_status(dirfd, &st);
+    if (s == HUSK_RUNNING || s == HUSK_PAUSED) {
+        if (!force)
+            return husk_err_set(err, 0, "cannot delete container \"%s\" that is not stopped: it is %s", id,
+                                husk_status_name(s));
+    }
+    if (s != HUSK_STOPPED) {
+        /* A created container never ran anything: runc deletes it without --force too. */
+        AUTOCLOSE int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
+        if (pidfd >= 0) {
+            syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+            wait_gone(pidfd, st.pid);
+        }
+    }
+    struct husk_config *cfg = saved_config(dirfd);
+    if (husk_state_remove(root, id, err) < 0) {
+        husk_config_free(cfg);
+        return -1;
+    }
+    if (cfg && cfg->hooks[HUSK_HOOK_POSTSTOP].n) {
+        struct husk_err herr;
+        char *doc = husk_state_json(&st, HUSK_STOPPED, 0);
+        /* config.md: poststop failures are logged, delete goes on. */
+        if (husk_hooks_run(&cfg->hooks[HUSK_HOOK_POSTSTOP], "poststop", doc ? doc : "{}", &herr) < 0)
+            husk_warn("%s", herr.msg);
+        free(doc);
+    }
+    husk_config_free(cfg);
+    return 0;
+}
+
+char *husk_container_state(const char *root, const char *id, struct husk_err *err)
+{
+    AUTOSTATE struct husk_state st;
+    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
+    if (dirfd < 0)
+        return NULL;
+    enum husk_status s = husk_state_status(dirfd, &st);
+    if (s == HUSK_STOPPED)
+        st.pid = 0;
+    char *doc = husk_state_json(&st, s, 2);
+    if (!doc)
+        husk_err_set(err, ENOMEM, "state");
+    return doc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *husk_container_list(const char *root, bool json, bool quiet, struct husk_err *err)
+{
+    DIR *d = opendir(root);
+    char **ids = NULL;
+    size_t n = 0, cap = 0;
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] == '.')
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                char **nv = realloc(ids, cap * sizeof *ids);
+                if (!nv)
+                    break;
+                ids = nv;
+            }
+            ids[n++] = strdup(de->d_name);
+        }
+        closedir(d);
+    } else if (errno != ENOENT) {
+        husk_err_set(err, errno, "list `%s`", root);
+        return NULL;
+    }
+    if (n)
+        qsort(ids, n, sizeof *ids, cmp_str);
+    struct husk_jsonw w;
+    husk_jsonw_init(&w, 0);
+    bool first = true;
+    if (json)
+        husk_jsonw_raw(&w, "[");
+    else if (!quiet)
+        husk_jsonw_raw(&w, "ID                                                                 PID       STATUS    BUNDLE                                       CREATED                          OWNER\n");
+    for (size_t i = 0; i < n; i++) {
+        struct husk_state st;
+        struct husk_err e;
+        int fd = husk_state_open_dir(root, ids[i], &e);
+        if (fd < 0 || husk_state_load(fd, ids[i], &st, &e) < 0) {
+            if (fd >= 0)
+                close(fd);
+            continue;
+        }
+        enum husk_status s = husk_state_status(fd, &st);
+        close(fd);
+        if (s == HUSK_STOPPED)
+            st.pid = 0;
+        if (json) {
+            char *doc = husk_state_json(&st, s, 0);
+            if (doc) {
+                doc[strcspn(doc, "\n")] = '\0';
+                if (!first)
+                    husk_jsonw_raw(&w, ",");
+                first = false;
+                husk_jsonw_raw(&w, doc);
+                free(doc);
+            }
+        } else if (quiet) {
+            husk_jsonw_raw(&w, st.id);
+            husk_jsonw_raw(&w, "\n");
+        } else {
+            char line[16384];
+            snprintf(line, sizeof line, "%-66s %-9d %-9s %-44s %-32s %s\n", st.id, st.pid, husk_status_name(s),
+                     st.bundle, st.created, st.owner);
+            husk_jsonw_raw(&w, line);
+        }
+        husk_state_free(&st);
+    }
+    if (json)
+        husk_jsonw_raw(&w, "]\n");
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    if (!w.oom && !w.buf)
+        return strdup("");
+    if (w.oom) {
+        husk_jsonw_free(&w);
+        husk_err_set(err, ENOMEM, "list");
+        return NULL;
+    }
+    return w.buf;
+}

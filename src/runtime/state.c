@@ -1,0 +1,326 @@
+/* State store: <root>/<id>/{state.json,config.json,start.sock}. */
+#include "husk/state.h"
+#include "husk/jsonw.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+int husk_id_validate(const char *id, struct husk_err *err)
+{
+    size_t n = strlen(id);
+    if (n == 0)
+        return husk_err_set(err, 0, "container id must not be empty");
+    if (n > 1024)
+        return husk_err_set(err, 0, "invalid container id: longer than 1024 characters");
+    if (id[0] == '.' || id[0] == '-')
+        return husk_err_set(err, 0, "invalid container id \"%s\": must not start with '%c'", id, id[0]);
+    for (const char *p = id; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_.+-", *p))
+            return husk_err_set(err, 0,
+                                "invalid container id \"%s\": only letters, digits and _ . + - are allowed", id);
+    return 0;
+}
+
+const char *husk_status_name(enum husk_status s)
+{
+    static const char *const names[] = {"creating", "created", "running", "paused", "stopped"};
+    return names[s];
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return errno = ENAMETOOLONG, -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, mode) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+int husk_state_create_dir(const char *root, const char *id, struct husk_err *err)
+{
+    if (mkdir_p(root, 0700) < 0)
+        return husk_err_set(err, errno, "create state root `%s`", root);
+    int rootfd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (rootfd < 0)
+        return husk_err_set(err, errno, "open state root `%s`", root);
+    if (mkdirat(rootfd, id, 0700) < 0) {
+        int e = errno;
+        close(rootfd);
+        if (e == EEXIST)
+            return husk_err_set(err, 0, "container \"%s\" already exists", id);
+        return husk_err_set(err, e, "create state directory `%s/%s`", root, id);
+    }
+    int fd = openat(rootfd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int e = errno;
+    close(rootfd);
+    if (fd < 0)
+        return husk_err_set(err, e, "open state directory `%s/%s`", root, id);
+    return fd;
+}
+
+int husk_state_open_dir(const char *root, const char *id, struct husk_err *err)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", root, id);
+    int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT)
+        {
+            husk_err_set(err, 0, "container \"%s\" does not exist", id);
+            err->code = ENOENT;
+            return -1;
+        }
+        return husk_err_set(err, errno, "open `%s`", path);
+    }
+    return fd;
+}
+
+int husk_state_lock(int dirfd, struct husk_err *err)
+{
+    while (flock(dirfd, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return husk_err_set(err, errno, "lock container state");
+    return 0;
+}
+
+static void rfc3339_now(char *out, size_t n)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + k, n - k, ".%09ldZ", ts.tv_nsec);
+}
+
+static void write_doc(struct husk_jsonw *w, const struct husk_state *st, const char *status, bool private_)
+{
+    husk_jsonw_begin_object(w);
+    husk_jsonw_kv_str(w, "ociVersion", "1.3.0");
+    husk_jsonw_kv_str(w, "id", st->id);
+    husk_jsonw_kv_int(w, "pid", st->pid);
+    husk_jsonw_kv_str(w, "status", status);
+    husk_jsonw_kv_str(w, "bundle", st->bundle);
+    husk_jsonw_kv_str(w, "rootfs", st->rootfs);
+    husk_jsonw_kv_str(w, "created", st->created);
+    husk_jsonw_kv_str(w, "owner", st->owner);
+    if (st->n_annotations) {
+        husk_jsonw_key(w, "annotations");
+        husk_jsonw_begin_object(w);
+        for (size_t i = 0; i < st->n_annotations; i++)
+            husk_jsonw_kv_str(w, st->annotations[i].key, st->annotations[i].value);
+        husk_jsonw_end_object(w);
+    }
+    if (private_) {
+        husk_jsonw_key(w, "husk");
+        husk_jsonw_begin_object(w);
+        husk_jsonw_key(w, "startTime");
+        husk_jsonw_uint(w, st->start_time);
+        husk_jsonw_kv_str(w, "cgroup", st->cgroup);
+        husk_jsonw_kv_bool(w, "cgroupOwned", st->created_by_us);
+        husk_jsonw_end_object(w);
+    }
+    husk_jsonw_end_object(w);
+}
+
+char *husk_state_json(const struct husk_state *st, enum husk_status status, int indent)
+{
+    struct husk_jsonw w;
+    husk_jsonw_init(&w, indent);
+    write_doc(&w, st, husk_status_name(status), false);
+    husk_jsonw_raw(&w, "\n");
+    if (w.oom) {
+        husk_jsonw_free(&w);
+        return NULL;
+    }
+    return w.buf;
+}
+
+int husk_state_save(int dirfd, const struct husk_state *st, struct husk_err *err)
+{
+    struct husk_state copy = *st;
+    if (!copy.created[0])
+        rfc3339_now(copy.created, sizeof copy.created);
+    struct husk_jsonw w;
+    husk_jsonw_init(&w, 0);
+    write_doc(&w, &copy, "created", true);
+    if (w.oom) {
+        husk_jsonw_free(&w);
+        return husk_err_set(err, ENOMEM, "write state");
+    }
+    int fd = openat(dirfd, HUSK_STATE_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        husk_jsonw_free(&w);
+        return husk_err_set(err, errno, "write state");
+    }
+    ssize_t n = write(fd, w.buf, w.len);
+    int e = errno;
+    bool ok = n == (ssize_t)w.len;
+    husk_jsonw_free(&w);
+    if (close(fd) < 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    if (!ok || renameat(dirfd, HUSK_STATE_FILE ".tmp", dirfd, HUSK_STATE_FILE) < 0) {
+        if (ok)
+            e = errno;
+        unlinkat(dirfd, HUSK_STATE_FILE ".tmp", 0);
+        return husk_err_set(err, e ? e : EIO, "write state");
+    }
+    return 0;
+}
+
+static void copy_str(yajl_val root, const char *key, char *out, size_t n)
+{
+    const char *path[] = {key, NULL};
+    yajl_val v = yajl_tree_get(root, path, yajl_t_string);
+    if (v)
+        snprintf(out, n, "%s", v->u.string);
+}
+
+int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct husk_err *err)
+{
+    memset(st, 0, sizeof *st);
+    int fd = openat(dirfd, HUSK_STATE_FILE, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return husk_err_set(err, 0, "container \"%s\" does not exist", id);
+        return husk_err_set(err, errno, "read state of \"%s\"", id);
+    }
+    char buf[65536];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return husk_err_set(err, n < 0 ? errno : 0, "read state of \"%s\": %s", id, n < 0 ? "" : "empty file");
+    buf[n] = '\0';
+    char ebuf[128];
+    yajl_val root = yajl_tree_parse(buf, ebuf, sizeof ebuf);
+    if (!root)
+        return husk_err_set(err, 0, "state of \"%s\" is corrupt: %s", id, ebuf);
+    copy_str(root, "id", st->id, sizeof st->id);
+    copy_str(root, "bundle", st->bundle, sizeof st->bundle);
+    copy_str(root, "rootfs", st->rootfs, sizeof st->rootfs);
+    copy_str(root, "created", st->created, sizeof st->created);
+    copy_str(root, "owner", st->owner, sizeof st->owner);
+    const char *pid_path[] = {"pid", NULL};
+    yajl_val v = yajl_tree_get(root, pid_path, yajl_t_number);
+    if (v && YAJL_IS_INTEGER(v))
+        st->pid = (pid_t)v->u.number.i;
+    const char *st_path[] = {"husk", "startTime", NULL};
+    v = yajl_tree_get(root, st_path, yajl_t_number);
+    if (v && v->u.number.r)
+        st->start_time = strtoull(v->u.number.r, NULL, 10);
+    const char *cg_path[] = {"husk", "cgroup", NULL};
+    v = yajl_tree_get(root, cg_path, yajl_t_string);
+    if (v)
+        snprintf(st->cgroup, sizeof st->cgroup, "%s", v->u.string);
+    const char *own_path[] = {"husk", "cgroupOwned", NULL};
+    v = yajl_tree_get(root, own_path, yajl_t_any);
+    st->created_by_us = v && YAJL_IS_TRUE(v);
+    const char *an_path[] = {"annotations", NULL};
+    v = yajl_tree_get(root, an_path, yajl_t_object);
+    if (v && v->u.object.len) {
+        st->annotations = husk_arena_alloc(&st->arena, v->u.object.len * sizeof *st->annotations);
+        for (size_t i = 0; st->annotations && i < v->u.object.len; i++) {
+            if (!YAJL_IS_STRING(v->u.object.values[i]))
+                continue;
+            st->annotations[st->n_annotations].key = husk_arena_strdup(&st->arena, v->u.object.keys[i]);
+            st->annotations[st->n_annotations++].value =
+                husk_arena_strdup(&st->arena, v->u.object.values[i]->u.string);
+        }
+    }
+    yajl_tree_free(root);
+    return 0;
+}
+
+void husk_state_free(struct husk_state *st)
+{
+    husk_arena_free(&st->arena);
+    st->annotations = NULL;
+    st->n_annotations = 0;
+}
+
+int husk_state_remove(const char *root, const char *id, struct husk_err *err)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", root, id);
+    int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : husk_err_set(err, errno, "remove `%s`", path);
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return husk_err_set(err, errno, "remove `%s`", path);
+    }
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            unlinkat(fd, de->d_name, 0);
+    closedir(d);
+    if (rmdir(path) < 0 && errno != ENOENT)
+        return husk_err_set(err, errno, "remove `%s`", path);
+    return 0;
+}
+
+unsigned long long husk_proc_start_time(pid_t pid)
+{
+    char path[64], buf[1024];
+    if (pid <= 0)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* comm may hold spaces and parens: fields restart after the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p || !p[1] || !p[2])
+        return 0;
+    char state = p[2];
+    if (state == 'Z' || state == 'X')
+        return 0;
+    p += 2;
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return 0;
+        p++;
+    }
+    return strtoull(p, NULL, 10);
+}
+
+enum husk_status husk_state_status(int dirfd, const struct husk_state *st)
+{
+    if (st->pid <= 0)
+        return HUSK_STOPPED;
+    unsigned long long t = husk_proc_start_time(st->pid);
+    if (t == 0 || t != st->start_time)
+        return HUSK_STOPPED;
+    struct stat sb;
+    if (fstatat(dirfd, HUSK_START_SOCK, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+        return HUSK_CREATED;
+    return HUSK_RUNNING;
+}
