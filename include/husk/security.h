@@ -12,6 +12,8 @@ int husk_caps_check(const struct husk_caps *caps, struct husk_err *err);
 int husk_rlimits_apply(const struct husk_process *p, struct husk_err *err);
 /* Groups, gid, uid; capabilities survive the uid change for husk_caps_apply. */
 int husk_user_apply(const struct husk_process *p, bool userns_setgroups_denied, struct husk_err *err);
+/* Bounding set: before the uid change, while CAP_SETPCAP is still effective. */
+int husk_caps_drop_bounding(const struct husk_caps *caps, struct husk_err *err);
 int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err);
 int husk_lsm_apply(const struct husk_process *p, struct husk_err *err);
 /* Loads the filter; returns the notify fd (>= 0) when a rule asks for SCMP_ACT_NOTIFY,

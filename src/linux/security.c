@@ -90,13 +90,18 @@ static bool in(const struct husk_strv *v, int cap)
     return false;
 }
 
-int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err)
+int husk_caps_drop_bounding(const struct husk_caps *caps, struct husk_err *err)
 {
     int last = (int)cap_max_bits() - 1;
-    /* Bounding set first, while CAP_SETPCAP is still effective. */
     for (int c = 0; c <= last; c++)
         if (!in(&caps->bounding, c) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
             return husk_err_set(err, errno, "drop %s from the bounding set", cap_to_name(c));
+    return 0;
+}
+
+int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err)
+{
+    int last = (int)cap_max_bits() - 1;
     __attribute__((cleanup(cap_free_p))) cap_t st = cap_init();
     if (!st)
         return husk_err_set(err, errno, "cap_init");

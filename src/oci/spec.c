@@ -162,11 +162,12 @@ int husk_spec_write(const char *path, bool rootless, struct husk_err *err)
             return husk_err_set(err, 0, "File %s exists. Remove it first", path);
         return husk_err_set(err, e, "create `%s`", path);
     }
+    ssize_t len = (ssize_t)w.len;
     ssize_t n = write(fd, w.buf, w.len);
     int e = errno;
     close(fd);
     husk_jsonw_free(&w);
-    if (n != (ssize_t)w.len)
+    if (n != len)
         return husk_err_set(err, n < 0 ? e : EIO, "write `%s`", path);
     return 0;
 }

@@ -355,6 +355,8 @@ void husk_init_main(struct init_args *a)
         }
         setgroups_denied = strncmp(sg, "deny", 4) == 0;
     }
+    if (proc.caps.set && husk_caps_drop_bounding(&proc.caps, &err) < 0)
+        fail(a, &err);
     if (husk_user_apply(&proc, setgroups_denied, &err) < 0)
         fail(a, &err);
     if (chdir(proc.cwd) < 0) {

@@ -1,0 +1,143 @@
+"""Each command's errors: messages, exit codes, and nothing left behind on failure."""
+import json
+import os
+
+from conftest import HUSK
+import subprocess
+
+
+def test_unknown_command_and_option(husk):
+    p = husk.cmd("frobnicate")
+    assert p.returncode == 1
+    assert p.stderr.strip().count("\n") == 0 and "unknown command" in p.stderr
+    p = husk.cmd("state", "--bogus", "x")
+    assert p.returncode == 1 and "unknown option: --bogus" in p.stderr
+    p = subprocess.run([HUSK, "--bogus", "list"], capture_output=True, text=True)
+    assert p.returncode == 1 and "unknown option" in p.stderr
+
+
+def test_help_and_version(husk):
+    p = subprocess.run([HUSK, "--version"], capture_output=True, text=True)
+    assert p.returncode == 0 and "husk version" in p.stdout
+    for c in ("create", "start", "run", "state", "kill", "delete", "list", "spec"):
+        p = husk.cmd(c, "--help")
+        assert p.returncode == 0 and p.stdout.startswith(f"Usage: husk {c}"), c
+    p = subprocess.run([HUSK, "--help"], capture_output=True, text=True)
+    assert p.returncode == 0 and "Commands:" in p.stdout
+
+
+def test_unknown_id(husk):
+    for args in (("state", "nope"), ("start", "nope"), ("kill", "nope", "KILL"), ("delete", "nope")):
+        p = husk.cmd(*args)
+        assert p.returncode == 1, args
+        assert 'container "nope" does not exist' in p.stderr, args
+
+
+def test_invalid_ids(husk):
+    b = husk.bundle()
+    for bad in ("../x", "a/b", ".hidden", "-x" * 0 + "sp ace"):
+        p = husk.cmd("create", "--bundle", str(b), "--", bad)
+        assert p.returncode == 1 and "container id" in p.stderr, bad
+    assert not os.path.exists(os.path.join(husk.tmp, "x"))
+
+
+def test_duplicate_id(husk):
+    b = husk.bundle()
+    cid, _ = husk.create(b)
+    _, p = husk.create(husk.bundle(), cid=cid, check=False)
+    assert p.returncode == 1 and "already exists" in p.stderr
+    assert husk.status(cid) == "created"
+
+
+def test_wrong_state(husk):
+    b = husk.bundle(["sleep", "100"])
+    cid, _ = husk.create(b)
+    husk.cmd("start", cid, check=True)
+    p = husk.cmd("start", cid)
+    assert p.returncode == 1 and "not created" in p.stderr
+    assert husk.status(cid) == "running"
+
+
+def test_bad_config_names_path_and_leaves_nothing(husk):
+    def edit(c):
+        c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": "abc"}]
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1
+    assert 'config.json: .process.rlimits[0].hard: expected a non-negative integer, got "abc"' in p.stderr
+    husk.assert_no_leftovers(cid, b)
+    (b / "config.json").write_text('{"ociVersion": "1.0.0",\n "root": }')
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "invalid JSON at line 2" in p.stderr
+    (b / "config.json").write_text('{"ociVersion": "2.0.0"}')
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "unsupported version" in p.stderr
+
+
+def test_missing_executable_fails_start(husk):
+    b = husk.bundle(["/nonexistent"])
+    cid, _ = husk.create(b)
+    p = husk.cmd("start", cid)
+    assert p.returncode == 1
+    assert 'exec: "/nonexistent": No such file or directory' in p.stderr
+    assert husk.wait_status(cid, "stopped")
+    b = husk.bundle(["no-such-program"])
+    cid, p = husk.run(b)
+    assert p.returncode != 0
+    assert 'exec: "no-such-program": executable file not found in $PATH' in p.stderr
+    husk.assert_no_leftovers(cid, b)
+
+
+def test_failed_create_leaves_nothing(husk):
+    def edit(c):
+        c["mounts"].append({"destination": "/data", "type": "bind", "source": "/does/not/exist",
+                            "options": ["rbind"]})
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "/does/not/exist" in p.stderr
+    husk.assert_no_leftovers(cid, b)
+    assert not (b / "pid").exists()
+
+    def bad_cwd(c):
+        c["process"]["cwd"] = "/no/such/dir"
+    b = husk.bundle(edit=bad_cwd)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "/no/such/dir" in p.stderr
+    husk.assert_no_leftovers(cid, b)
+
+
+def test_rlimit_hard_raise_is_a_clear_error(husk):
+    def edit(c):
+        c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 1 << 30}]
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    with open("/proc/self/status") as f:
+        pass
+    import resource
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard >= 1 << 30:
+        return  # this machine may raise it
+    assert p.returncode == 1
+    assert "RLIMIT_NOFILE" in p.stderr and "CAP_SYS_RESOURCE" in p.stderr
+    husk.assert_no_leftovers(cid, b)
+
+
+def test_systemd_cgroup_is_a_clear_error(husk):
+    b = husk.bundle()
+    cid = husk.new_id()
+    p = subprocess.run([HUSK, "--root", husk.root, "--systemd-cgroup", "create", "--bundle", str(b), cid],
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1 and "systemd" in p.stderr
+    husk.assert_no_leftovers(cid, b)
+
+
+def test_json_log(husk, tmp_path):
+    log = tmp_path / "log.json"
+    p = husk.cmd("--log", str(log), "--log-format=json", "state", "nope") if False else \
+        subprocess.run([HUSK, "--root", husk.root, "--log", str(log), "--log-format=json", "state", "nope"],
+                       capture_output=True, text=True)
+    assert p.returncode == 1
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines[-1]["level"] == "error"
+    assert 'container "nope" does not exist' in lines[-1]["msg"]
+    assert "time" in lines[-1]

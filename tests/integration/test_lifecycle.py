@@ -1,0 +1,161 @@
+"""create → start → kill → delete, status transitions, run and its exit codes."""
+import os
+import signal
+import subprocess
+import time
+
+from conftest import HUSK
+
+
+def test_full_lifecycle(husk):
+    b = husk.bundle(["sleep", "100"])
+    cid, _ = husk.create(b)
+    st = husk.state(cid)
+    assert st["status"] == "created"
+    assert st["id"] == cid
+    assert st["bundle"] == str(b)
+    assert st["ociVersion"].startswith("1.")
+    assert {"rootfs", "created", "owner"} <= set(st)
+    pid = int((b / "pid").read_text())
+    assert pid == st["pid"] and pid > 0
+    assert os.path.exists(f"/proc/{pid}")
+    # created: the user's program has not run yet
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        assert b"sleep" not in f.read()
+
+    p = husk.cmd("start", cid, check=True)
+    assert p.stdout == "" and p.stderr == ""
+    assert husk.status(cid) == "running"
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        assert f.read().split(b"\0")[0] == b"sleep"
+
+    husk.cmd("kill", cid, "KILL", check=True)
+    assert husk.wait_status(cid, "stopped")
+    assert husk.state(cid)["status"] == "stopped"
+
+    husk.cmd("delete", cid, check=True)
+    assert husk.status(cid) is None
+    assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+    husk.assert_no_leftovers(cid, b)
+
+
+def test_kill_default_is_term_and_signal_forms(husk):
+    b = husk.bundle(["sh", "-c", "trap 'exit 7' TERM; while :; do sleep 0.05; done"])
+    cid, _ = husk.create(b)
+    husk.cmd("start", cid, check=True)
+    time.sleep(0.2)
+    husk.cmd("kill", cid, check=True)
+    assert husk.wait_status(cid, "stopped")
+    for form in ("9", "SIGKILL", "KILL"):
+        b2 = husk.bundle(["sleep", "100"])
+        c2, _ = husk.create(b2)
+        husk.cmd("start", c2, check=True)
+        husk.cmd("kill", c2, form, check=True)
+        assert husk.wait_status(c2, "stopped"), form
+
+
+def test_kill_stopped_container_fails_without_effect(husk):
+    b = husk.bundle(["true"])
+    cid, _ = husk.create(b)
+    husk.cmd("start", cid, check=True)
+    assert husk.wait_status(cid, "stopped")
+    before = husk.state(cid)
+    p = husk.cmd("kill", cid, "KILL")
+    assert p.returncode != 0
+    assert "not running" in p.stderr
+    assert husk.state(cid) == before
+
+
+def test_run_exit_codes(husk):
+    _, p = husk.run(husk.bundle(["sh", "-c", "exit 3"]))
+    assert p.returncode == 3
+    _, p = husk.run(husk.bundle(["true"]))
+    assert p.returncode == 0
+
+
+def test_run_killed_by_signal_exits_128_plus_n(husk, tmp_path):
+    b = husk.bundle(["sleep", "100"])
+    cid = husk.new_id()
+    out = open(tmp_path / "run.out", "w")
+    p = subprocess.Popen([HUSK, "--root", husk.root, "run", "--bundle", str(b), cid],
+                         stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+    assert husk.wait_status(cid, "running")
+    husk.cmd("kill", cid, "KILL", check=True)
+    assert p.wait(timeout=10) == 128 + signal.SIGKILL
+    # run removes the container once it exits
+    assert husk.status(cid) is None
+
+
+def test_run_forwards_signals(husk, tmp_path):
+    b = husk.bundle(["sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"])
+    cid = husk.new_id()
+    out = open(tmp_path / "run.out", "w")
+    p = subprocess.Popen([HUSK, "--root", husk.root, "run", "--bundle", str(b), cid],
+                         stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+    assert husk.wait_status(cid, "running")
+    time.sleep(0.2)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=10) == 42
+
+
+def test_run_detach_and_keep(husk):
+    b = husk.bundle(["sleep", "100"])
+    cid, p = husk.run(b, "--detach")
+    assert p.returncode == 0
+    assert husk.status(cid) == "running"
+    p = husk.cmd("delete", cid)
+    assert p.returncode != 0 and "not stopped" in p.stderr
+    assert husk.status(cid) == "running"
+    husk.cmd("delete", "--force", cid, check=True)
+    assert husk.status(cid) is None
+    husk.assert_no_leftovers(cid, b)
+
+    cid, p = husk.run(husk.bundle(["true"]), "--keep")
+    assert p.returncode == 0
+    assert husk.status(cid) == "stopped"
+
+
+def test_delete_created_container(husk):
+    b = husk.bundle()
+    cid, _ = husk.create(b)
+    pid = husk.state(cid)["pid"]
+    husk.cmd("delete", cid, check=True)
+    time.sleep(0.05)
+    assert husk.status(cid) is None
+    assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+    husk.assert_no_leftovers(cid, b)
+
+
+def test_delete_force_missing_is_ok(husk):
+    assert husk.cmd("delete", "--force", "never-existed").returncode == 0
+    p = husk.cmd("delete", "never-existed")
+    assert p.returncode == 1 and "does not exist" in p.stderr
+
+
+def test_list(husk):
+    b = husk.bundle()
+    cid, _ = husk.create(b)
+    p = husk.cmd("list", "-q", check=True)
+    assert cid in p.stdout.split()
+    import json
+    p = husk.cmd("list", "--format", "json", check=True)
+    entries = {e["id"]: e for e in json.loads(p.stdout)}
+    assert entries[cid]["status"] == "created"
+    p = husk.cmd("list", check=True)
+    assert p.stdout.splitlines()[0].startswith("ID")
+
+
+def test_spec_writes_runnable_config(husk, tmp_path):
+    d = tmp_path / "specbundle"
+    d.mkdir()
+    p = husk.cmd("spec", "--bundle", str(d), check=True)
+    import json
+    cfg = json.loads((d / "config.json").read_text())
+    assert cfg["process"]["terminal"] is True and cfg["process"]["args"] == ["sh"]
+    p = husk.cmd("spec", "--bundle", str(d))
+    assert p.returncode == 1 and "exists" in p.stderr
+    d2 = tmp_path / "rootless"
+    d2.mkdir()
+    husk.cmd("spec", "--rootless", "--bundle", str(d2), check=True)
+    cfg = json.loads((d2 / "config.json").read_text())
+    assert any(n["type"] == "user" for n in cfg["linux"]["namespaces"])

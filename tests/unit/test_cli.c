@@ -1,0 +1,134 @@
+/* Option parsing, signal names and container ids. */
+#include "args.h"
+#include "husk/signals.h"
+#include "husk/state.h"
+#include "husk/rootfs.h"
+#include "unit.h"
+
+#include <signal.h>
+#include <sys/mount.h>
+
+static const struct opt_spec specs[] = {
+    {"bundle", 'b', true}, {"pid-file", 0, true}, {"detach", 'd', false}, {"force", 'f', false}, {0}};
+
+static int parse(int argc, char **argv, struct parsed_args *a, struct husk_err *err)
+{
+    return cli_parse(argc, argv, specs, false, a, NULL, err);
+}
+
+static void test_args(void)
+{
+    struct parsed_args a;
+    struct husk_err err = {0};
+    char *v1[] = {"--bundle", "/b", "id1", "--pid-file=/p", "-d"};
+    CHECK(parse(5, v1, &a, &err) == 0);
+    CHECK_STR(cli_value(specs, &a, "bundle"), "/b");
+    CHECK_STR(cli_value(specs, &a, "pid-file"), "/p");
+    CHECK(cli_flag(specs, &a, "detach"));
+    CHECK(!cli_flag(specs, &a, "force"));
+    CHECK(a.n_pos == 1);
+    CHECK_STR(a.pos[0], "id1");
+
+    char *v2[] = {"-b", "x", "-bundle=y", "id"};
+    CHECK(parse(4, v2, &a, &err) == 0);
+    CHECK_STR(cli_value(specs, &a, "bundle"), "y");
+
+    char *v3[] = {"--bogus", "id"};
+    CHECK(parse(2, v3, &a, &err) < 0);
+    CHECK_STR(err.msg, "unknown option: --bogus");
+
+    char *v4[] = {"id", "--bundle"};
+    CHECK(parse(2, v4, &a, &err) < 0);
+    CHECK_STR(err.msg, "option --bundle needs a value");
+
+    char *v5[] = {"--", "--force", "x"};
+    CHECK(parse(3, v5, &a, &err) == 0);
+    CHECK(a.n_pos == 2 && !cli_flag(specs, &a, "force"));
+    CHECK_STR(a.pos[0], "--force");
+
+    char *v6[] = {"--force=false", "id"};
+    CHECK(parse(2, v6, &a, &err) == 0);
+    CHECK(!cli_flag(specs, &a, "force"));
+
+    char *v7[] = {"--detach=maybe"};
+    CHECK(parse(1, v7, &a, &err) < 0);
+
+    char *v8[] = {"-x"};
+    CHECK(parse(1, v8, &a, &err) < 0);
+    CHECK_STR(err.msg, "unknown option: -x");
+
+    /* global options stop at the command */
+    static const struct opt_spec g[] = {{"root", 0, true}, {"debug", 0, false}, {0}};
+    char *v9[] = {"--root", "/r", "--debug", "create", "--bundle", "b"};
+    int used = 0;
+    CHECK(cli_parse(6, v9, g, true, &a, &used, &err) == 0);
+    CHECK(used == 3);
+    CHECK_STR(cli_value(g, &a, "root"), "/r");
+}
+
+static void test_signals(void)
+{
+    CHECK(husk_signal_parse("9") == SIGKILL);
+    CHECK(husk_signal_parse("KILL") == SIGKILL);
+    CHECK(husk_signal_parse("SIGKILL") == SIGKILL);
+    CHECK(husk_signal_parse("sigterm") == SIGTERM);
+    CHECK(husk_signal_parse("15") == SIGTERM);
+    CHECK(husk_signal_parse("RTMIN+2") == SIGRTMIN + 2);
+    CHECK(husk_signal_parse("SIGRTMAX-1") == SIGRTMAX - 1);
+    CHECK(husk_signal_parse("0") == -1);
+    CHECK(husk_signal_parse("65") == -1);
+    CHECK(husk_signal_parse("BOGUS") == -1);
+    CHECK(husk_signal_parse("") == -1);
+    CHECK(husk_signal_parse("9x") == -1);
+    CHECK_STR(husk_signal_name(SIGTERM), "TERM");
+}
+
+static void test_ids(void)
+{
+    struct husk_err err = {0};
+    CHECK(husk_id_validate("abc", &err) == 0);
+    CHECK(husk_id_validate("a-b_c.d+e", &err) == 0);
+    CHECK(husk_id_validate("0f8e2b3c-1111-4a4a-9999-abcdefabcdef", &err) == 0);
+    CHECK(husk_id_validate("", &err) < 0);
+    CHECK_STR(err.msg, "container id must not be empty");
+    CHECK(husk_id_validate("..", &err) < 0);
+    CHECK(husk_id_validate("a/b", &err) < 0);
+    CHECK_STR(err.msg, "invalid container id \"a/b\": only letters, digits and _ . + - are allowed");
+    CHECK(husk_id_validate(".hidden", &err) < 0);
+    CHECK(husk_id_validate("-rf", &err) < 0);
+    CHECK(husk_id_validate("a b", &err) < 0);
+    char longid[1100];
+    memset(longid, 'a', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    CHECK(husk_id_validate(longid, &err) < 0);
+}
+
+static void test_mount_flags(void)
+{
+    struct husk_mount_flags f;
+    struct husk_err err = {0};
+    char *o1[] = {"nosuid", "noexec", "mode=755", "size=65536k", "ro", "rslave"};
+    struct husk_strv v1 = {o1, 6};
+    CHECK(husk_mount_flags_parse(&v1, &f, &err) == 0);
+    CHECK(f.flags == (MS_NOSUID | MS_NOEXEC | MS_RDONLY));
+    CHECK_STR(f.data, "mode=755,size=65536k");
+    CHECK(f.propagation == (MS_SLAVE | MS_REC));
+    CHECK(!f.bind);
+    char *o2[] = {"rbind", "ro", "rw", "suid", "tmpcopyup"};
+    struct husk_strv v2 = {o2, 5};
+    CHECK(husk_mount_flags_parse(&v2, &f, &err) == 0);
+    CHECK(f.bind && f.rec);
+    CHECK(f.flags == 0);
+    CHECK(f.clear & MS_RDONLY);
+    CHECK(f.clear & MS_NOSUID);
+    CHECK_STR(f.data, "");
+}
+
+int main(void)
+{
+    test_args();
+    test_signals();
+    test_ids();
+    test_mount_flags();
+    return unit_done("test_cli");
+}
