@@ -78,6 +78,10 @@ int husk_seccomp_load(const struct husk_seccomp *s, struct husk_err *err)
     __attribute__((cleanup(release))) scmp_filter_ctx ctx = seccomp_init(def);
     if (!ctx)
         return husk_err_set(err, 0, "seccomp: cannot initialise the filter");
+    /* libseccomp would set no_new_privs on load; that is process.noNewPrivileges' call. */
+    int nnp = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+    if (nnp < 0)
+        return husk_err_set(err, -nnp, "seccomp: clear the no_new_privs attribute");
     for (size_t i = 0; i < s->architectures.n; i++) {
         uint32_t a = arch(s->architectures.v[i]);
         if (!a)

@@ -226,14 +226,9 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     memset(&st, 0, sizeof st);
     if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0)
         goto fail_early;
-    if (!cfg->has_process) {
-        husk_err_set(err, 0, "config.json: .process: required to create a container");
-        goto fail_early;
-    }
-    if (!husk_config_namespace(cfg, CLONE_NEWNS)) {
-        husk_err_set(err, 0, "config.json: .linux.namespaces: a mount namespace is required");
-        goto fail_early;
-    }
+    if (!husk_config_namespace(cfg, CLONE_NEWNS) && cfg->n_mounts)
+        husk_warn("no mount namespace: the %zu configured mounts are not made (they would land on the host)",
+                  cfg->n_mounts);
     if (cfg->root_path[0] == '/')
         snprintf(tmp, sizeof tmp, "%s", cfg->root_path);
     else

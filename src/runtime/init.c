@@ -71,10 +71,10 @@ static bool has_new(const struct husk_config *c, int type)
 }
 
 /* runtime.md: only stdio, preserved fds and what init itself needs reach the container. */
-static int close_other_fds(struct init_args *a, int keep1, int keep2, struct husk_err *err)
+static int close_other_fds(struct init_args *a, struct husk_err *err)
 {
     int first = 3 + (a->preserve_fds > 0 ? a->preserve_fds : 0);
-    int keep[] = {a->sync_fd, a->listen_fd, keep1, keep2};
+    int keep[] = {a->sync_fd, a->listen_fd};
     int lo = first;
     /* close_range between the fds we keep, in ascending order */
     for (;;) {
@@ -279,6 +279,10 @@ void husk_init_main(struct init_args *a)
     struct husk_err err = {0};
     const struct husk_config *c = a->cfg;
     struct husk_process proc = c->process;
+    /* runtime.md: without a process, create works and start fails. */
+    char root_dir[] = "/";
+    if (!c->has_process)
+        proc.cwd = root_dir;
     struct husk_arena ar = {0};
     struct sync_packet pk;
 
@@ -321,7 +325,9 @@ void husk_init_main(struct init_args *a)
         .rootfs = a->rootfs, .bundle = a->bundle, .userns = husk_config_namespace(c, CLONE_NEWUSER) != NULL,
         .cgroupns = has_new(c, CLONE_NEWCGROUP),
     };
-    if (husk_rootfs_prepare(c, &ro, &err) < 0)
+    /* Without a mount namespace every mount would be the host's: only chroot. */
+    bool own_mnt = husk_config_namespace(c, CLONE_NEWNS) != NULL;
+    if (own_mnt && husk_rootfs_prepare(c, &ro, &err) < 0)
         fail(a, &err);
     if (c->hooks[HUSK_HOOK_PRESTART].n || c->hooks[HUSK_HOOK_CREATE_RUNTIME].n) {
         if (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL) < 0 || sync_recv(a->sync_fd, &pk) != 1)
@@ -331,19 +337,31 @@ void husk_init_main(struct init_args *a)
     }
     if (husk_hooks_run(&c->hooks[HUSK_HOOK_CREATE_CONTAINER], "createContainer", a->state_json_creating, &err) < 0)
         fail(a, &err);
-    if (husk_rootfs_pivot(a->rootfs, a->no_pivot, &err) < 0 || husk_rootfs_finalize(c, &err) < 0)
+    if (own_mnt) {
+        if (husk_rootfs_pivot(a->rootfs, a->no_pivot, &err) < 0 || husk_rootfs_finalize(c, &err) < 0)
+            fail(a, &err);
+    } else if (chdir(a->rootfs) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+        husk_err_set(&err, errno, "chroot into `%s`", a->rootfs);
         fail(a, &err);
+    }
     if (console >= 0 && setup_console(a, console, &err) < 0)
         fail(a, &err);
     if (husk_rlimits_apply(&proc, &err) < 0 || write_oom_score(&proc, &err) < 0 ||
         apply_personality(c, &err) < 0 || husk_lsm_apply(&proc, &err) < 0)
         fail(a, &err);
     umask(proc.umask.set ? (mode_t)proc.umask.v : 022);
-    int notify_fd = -2;
+    /* Before any filter that might not allow close_range. */
+    if (close_other_fds(a, &err) < 0)
+        fail(a, &err);
     if (c->linux_.seccomp.set && !proc.no_new_privileges) {
-        /* Without no_new_privs the filter needs CAP_SYS_ADMIN: load it while we have it. */
-        if ((notify_fd = husk_seccomp_load(&c->linux_.seccomp, &err)) == -1)
+        /* Without no_new_privs the filter needs CAP_SYS_ADMIN: load it while we have it. No
+         * listener yet to hand a notify fd to: closing it makes notified syscalls fail with
+         * ENOSYS rather than hang. */
+        int notify_fd = husk_seccomp_load(&c->linux_.seccomp, &err);
+        if (notify_fd == -1)
             fail(a, &err);
+        if (notify_fd >= 0)
+            close(notify_fd);
     }
     bool setgroups_denied = false;
     if (a->new_userns) {
@@ -369,12 +387,6 @@ void husk_init_main(struct init_args *a)
         husk_err_set(&err, ENOMEM, "environment");
         fail(a, &err);
     }
-    /* No listener yet to hand a notify fd to: closing it makes notified syscalls fail
-     * with ENOSYS rather than hang. */
-    if (notify_fd >= 0)
-        close(notify_fd);
-    if (close_other_fds(a, -1, -1, &err) < 0)
-        fail(a, &err);
 
     /* Created: stop being tied to `create`, which exits once it has our READY. */
     prctl(PR_SET_PDEATHSIG, 0);
@@ -404,6 +416,10 @@ void husk_init_main(struct init_args *a)
     a->sync_fd = conn;
     if (husk_hooks_run(&c->hooks[HUSK_HOOK_START_CONTAINER], "startContainer", a->state_json_creating, &err) < 0)
         fail(a, &err);
+    if (!c->has_process) {
+        husk_err_set(&err, 0, "cannot start: config.json has no process to run");
+        fail(a, &err);
+    }
     char exe[4096];
     if (resolve_exec(&proc, exe, sizeof exe, &err) < 0)
         fail(a, &err);
@@ -411,9 +427,13 @@ void husk_init_main(struct init_args *a)
         husk_err_set(&err, errno, "set no_new_privs");
         fail(a, &err);
     }
-    if (c->linux_.seccomp.set && proc.no_new_privileges &&
-        husk_seccomp_load(&c->linux_.seccomp, &err) == -1)
-        fail(a, &err);
+    if (c->linux_.seccomp.set && proc.no_new_privileges) {
+        int notify_fd = husk_seccomp_load(&c->linux_.seccomp, &err);
+        if (notify_fd == -1)
+            fail(a, &err);
+        if (notify_fd >= 0)
+            close(notify_fd);
+    }
     char *none[] = {NULL};
     execve(exe, proc.args.v, proc.env.n ? proc.env.v : none);
     husk_err_set(&err, errno, "exec: \"%s\"", proc.args.v[0]);

@@ -194,13 +194,11 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
         return -1;
     }
     enum husk_status s = husk_state_status(dirfd, &st);
-    if (s == HUSK_RUNNING || s == HUSK_PAUSED) {
-        if (!force)
-            return husk_err_set(err, 0, "cannot delete container \"%s\" that is not stopped: it is %s", id,
-                                husk_status_name(s));
-    }
+    /* runtime.md "delete": a container that is not stopped is left alone, with an error. */
+    if (s != HUSK_STOPPED && !force)
+        return husk_err_set(err, 0, "cannot delete container \"%s\" that is not stopped: it is %s", id,
+                            husk_status_name(s));
     if (s != HUSK_STOPPED) {
-        /* A created container never ran anything: runc deletes it without --force too. */
         AUTOCLOSE int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
         if (pidfd >= 0) {
             syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);

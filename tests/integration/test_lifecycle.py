@@ -119,7 +119,10 @@ def test_delete_created_container(husk):
     b = husk.bundle()
     cid, _ = husk.create(b)
     pid = husk.state(cid)["pid"]
-    husk.cmd("delete", cid, check=True)
+    p = husk.cmd("delete", cid)
+    assert p.returncode == 1 and "not stopped: it is created" in p.stderr
+    assert husk.status(cid) == "created"
+    husk.cmd("delete", "--force", cid, check=True)
     time.sleep(0.05)
     assert husk.status(cid) is None
     assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
