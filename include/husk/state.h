@@ -17,11 +17,10 @@ struct husk_state {
     char rootfs[4096];
     char created[64];       /* RFC 3339, UTC */
     char owner[64];
-    char cgroup[4096];      /* cgroup dir husk made, relative to the mount; "" when none */
+    char cgroup[16384];     /* husk_cgroup_serialize() of the container's cgroups */
     char config_path[4120]; /* copy of config.json taken at create */
     pid_t pid;
     unsigned long long start_time;  /* /proc/PID/stat field 22: guards against pid reuse */
-    bool created_by_us;     /* the cgroup directory was made by husk and is removed on delete */
     struct husk_kv *annotations;
     size_t n_annotations;
     struct husk_arena arena;

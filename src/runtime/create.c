@@ -1,5 +1,6 @@
 /* `create`: load the bundle, spawn the init into its namespaces, wait until it is
  * created, record the state (runtime.md "create"). */
+#include "husk/cgroup.h"
 #include "husk/container.h"
 #include "husk/hooks.h"
 #include "husk/log.h"
@@ -224,6 +225,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     bool own_child = true;
     struct husk_state st;
     memset(&st, 0, sizeof st);
+    struct husk_cgroup cg = {0};
     if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0)
         goto fail_early;
     if (!husk_config_namespace(cfg, CLONE_NEWNS) && cfg->n_mounts)
@@ -242,6 +244,11 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (husk_state_lock(dirfd, err) < 0 || copy_config(cfgpath, dirfd, err) < 0)
         goto fail;
     if ((listen_fd = listen_start_sock(dirfd, err)) < 0)
+        goto fail;
+    if (husk_cgroup_create(cfg, o->id, &cg, err) < 0)
+        goto fail;
+    if (husk_cgroup_apply(&cg, &cfg->linux_.resources, err) < 0 ||
+        husk_cgroup_serialize(&cg, st.cgroup, sizeof st.cgroup) < 0)
         goto fail;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         husk_err_set(err, errno, "socketpair");
@@ -278,6 +285,9 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         else
             flags |= (unsigned long)cfg->linux_.namespaces[i].type;
     }
+    /* The init unshares its cgroup namespace once it is in its cgroups, so the namespace
+     * is rooted there (runtime-linux.md, config-linux.md "cgroup namespace"). */
+    flags &= ~(unsigned long)CLONE_NEWCGROUP;
     struct init_args a = {
         .cfg = cfg, .rootfs = rootfs, .bundle = bundle, .console_socket = o->console_socket, .id = o->id,
         .state_json_creating = creating, .sync_fd = sv[1], .listen_fd = listen_fd,
@@ -321,6 +331,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     listen_fd = -1;
     st.pid = pid;
 
+    if (husk_cgroup_enter(&cg, pid, err) < 0)
+        goto fail;
     if (a.new_userns) {
         if (write_idmap(pid, "uid_map", &cfg->linux_.uid_mappings, err) < 0 ||
             write_idmap(pid, "gid_map", &cfg->linux_.gid_mappings, err) < 0)
@@ -376,6 +388,10 @@ fail:
             close(sv[i]);
     if (listen_fd >= 0)
         close(listen_fd);
+    if (cg.n) {
+        struct husk_err e2;
+        husk_cgroup_destroy(&cg, 2000, &e2);
+    }
     if (dirfd >= 0) {
         struct husk_err e2;
         close(dirfd);

@@ -294,6 +294,10 @@ void husk_init_main(struct init_args *a)
     prctl(PR_SET_DUMPABLE, 0);
     if (sync_recv(a->sync_fd, &pk) != 1 || pk.type != SYNC_GO)
         _exit(1);
+    if (has_new(c, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+        husk_err_set(&err, errno, "create cgroup namespace");
+        fail(a, &err);
+    }
     if (a->new_userns) {
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
             husk_err_set(&err, errno, "become root in the user namespace");

@@ -1,4 +1,5 @@
 /* start, kill, delete, state, list (runtime.md "Operations"). */
+#include "husk/cgroup.h"
 #include "husk/container.h"
 #include "husk/hooks.h"
 #include "husk/jsonw.h"
@@ -164,8 +165,12 @@ int husk_container_kill(const char *root, const char *id, int sig, bool all, str
     enum husk_status s = husk_state_status(dirfd, &st);
     if (pidfd < 0 || (s != HUSK_CREATED && s != HUSK_RUNNING && s != HUSK_PAUSED))
         return husk_err_set(err, 0, "container \"%s\" is not running", id);
-    if (all && !own_pid_ns(dirfd))
-        kill_all(&st, sig);
+    if (all) {
+        struct husk_cgroup cg;
+        husk_cgroup_parse(st.cgroup, &cg);
+        if (husk_cgroup_signal_all(&cg, sig) == 0 && !own_pid_ns(dirfd))
+            kill_all(&st, sig);
+    }
     if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
         if (errno == ESRCH)
             return husk_err_set(err, 0, "container \"%s\" is not running", id);
@@ -205,6 +210,12 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
             wait_gone(pidfd, st.pid);
         }
     }
+    /* Everything left in the container's cgroups goes too (no pid namespace, or
+     * processes that escaped it), then the cgroups husk made. */
+    struct husk_cgroup cg;
+    husk_cgroup_parse(st.cgroup, &cg);
+    if (cg.n && husk_cgroup_signal_all(&cg, SIGKILL) >= 0 && husk_cgroup_destroy(&cg, 5000, err) < 0)
+        return -1;
     struct husk_config *cfg = saved_config(dirfd);
     if (husk_state_remove(root, id, err) < 0) {
         husk_config_free(cfg);

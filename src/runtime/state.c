@@ -136,7 +136,6 @@ static void write_doc(struct husk_jsonw *w, const struct husk_state *st, const c
         husk_jsonw_key(w, "startTime");
         husk_jsonw_uint(w, st->start_time);
         husk_jsonw_kv_str(w, "cgroup", st->cgroup);
-        husk_jsonw_kv_bool(w, "cgroupOwned", st->created_by_us);
         husk_jsonw_end_object(w);
     }
     husk_jsonw_end_object(w);
@@ -233,9 +232,6 @@ int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct hus
     v = yajl_tree_get(root, cg_path, yajl_t_string);
     if (v)
         snprintf(st->cgroup, sizeof st->cgroup, "%s", v->u.string);
-    const char *own_path[] = {"husk", "cgroupOwned", NULL};
-    v = yajl_tree_get(root, own_path, yajl_t_any);
-    st->created_by_us = v && YAJL_IS_TRUE(v);
     const char *an_path[] = {"annotations", NULL};
     v = yajl_tree_get(root, an_path, yajl_t_object);
     if (v && v->u.object.len) {

@@ -1,0 +1,45 @@
+/* Control groups (config-linux.md "Control groups"): placement, resources, removal, on
+ * pure v2, hybrid (v1 controllers + cgroup2 at /sys/fs/cgroup/unified) and v1 hosts. */
+#ifndef HUSK_CGROUP_H
+#define HUSK_CGROUP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "husk/config.h"
+#include "husk/err.h"
+
+#define HUSK_CG_MAX 16
+
+struct husk_cgroup_dir {
+    char path[PATH_MAX];    /* absolute directory, e.g. /sys/fs/cgroup/pids/a/b */
+    char ctrls[128];        /* "pids", "cpu,cpuacct", "name=systemd", "" for cgroup2 */
+    int created;            /* how many trailing path components husk made */
+    bool v2;
+};
+
+struct husk_cgroup {
+    int n;
+    struct husk_cgroup_dir dirs[HUSK_CG_MAX];
+};
+
+/* Makes the container's cgroup in every hierarchy (absolute cgroupsPath: from the root;
+ * relative or absent: below husk's own cgroup). */
+int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err);
+/* Writes linux.resources; a resource no hierarchy can enforce is an error. */
+int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_resources *r, struct husk_err *err);
+int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, struct husk_err *err);
+/* Signals every process in the container's cgroups. Returns how many were signalled. */
+int husk_cgroup_signal_all(const struct husk_cgroup *cg, int sig);
+/* Waits (up to timeout_ms) until the cgroups are empty, then removes what husk made. */
+int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct husk_err *err);
+
+/* For the state file: one "created:ctrls:path" line per directory. */
+int husk_cgroup_serialize(const struct husk_cgroup *cg, char *out, size_t n);
+int husk_cgroup_parse(const char *s, struct husk_cgroup *cg);
+
+/* cpu.shares → cpu.weight, as runc converts it. */
+unsigned long long husk_cgroup_shares_to_weight(unsigned long long shares);
+
+#endif

@@ -1,0 +1,305 @@
+/* cgroup placement and removal; resources are written by cgroup_res.c. */
+#include "husk/cgroup.h"
+#include "cgroup_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The controllers of a v1 super-options string ("rw,cpu,cpuacct" → "cpu,cpuacct"). */
+static void v1_ctrls(char *super, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (char *s = strtok(super, ","); s; s = strtok(NULL, ",")) {
+        if (!strcmp(s, "rw") || !strcmp(s, "ro") || !strncmp(s, "release_agent", 13) ||
+            !strcmp(s, "clone_children") || !strcmp(s, "noprefix") || !strcmp(s, "xattr") ||
+            !strncmp(s, "cpuset_v2", 9) || !strcmp(s, "nsdelegate") || !strncmp(s, "memory_", 7) ||
+            !strcmp(s, "favordynmods"))
+            continue;
+        if (out[0])
+            strncat(out, ",", n - strlen(out) - 1);
+        strncat(out, s, n - strlen(out) - 1);
+    }
+}
+
+/* This process's cgroup in the hierarchy with these controllers ("" = v2). */
+static int own_cgroup(const char *ctrls, char *out, size_t n)
+{
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    if (!f)
+        return -1;
+    char line[4096];
+    int rc = -1;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *a = strchr(line, ':');
+        char *b = a ? strchr(a + 1, ':') : NULL;
+        if (!b)
+            continue;
+        *b = '\0';
+        if (strcmp(a + 1, ctrls) == 0) {
+            snprintf(out, n, "%s", b + 1);
+            rc = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int husk_cgroup_mounts(struct cg_mount *m, int max)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return -1;
+    char line[8192];
+    int n = 0;
+    while (n < max && fgets(line, sizeof line, f)) {
+        char *sep = strstr(line, " - ");
+        if (!sep)
+            continue;
+        *sep = '\0';
+        char fstype[32], source[256], super[1024], mp[PATH_MAX];
+        if (sscanf(sep + 3, "%31s %255s %1023s", fstype, source, super) != 3 ||
+            sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+            continue;
+        bool v2 = !strcmp(fstype, "cgroup2");
+        if (!v2 && strcmp(fstype, "cgroup"))
+            continue;
+        if (strncmp(mp, "/sys/fs/cgroup", 14) != 0)
+            continue;
+        struct cg_mount *c = &m[n];
+        snprintf(c->mountpoint, sizeof c->mountpoint, "%s", mp);
+        c->v2 = v2;
+        if (v2)
+            c->ctrls[0] = '\0';
+        else
+            v1_ctrls(super, c->ctrls, sizeof c->ctrls);
+        /* one mount per hierarchy: skip bind duplicates */
+        bool dup = false;
+        for (int i = 0; i < n; i++)
+            dup |= m[i].v2 == c->v2 && !strcmp(m[i].ctrls, c->ctrls);
+        if (!dup)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static int mkdirs(const char *path, int *created)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    *created = 0;
+    /* Count the components that do not exist yet, then create them top-down. */
+    struct stat sb;
+    int missing = 0;
+    for (;;) {
+        if (stat(buf, &sb) == 0)
+            break;
+        char *slash = strrchr(buf, '/');
+        if (!slash || slash == buf)
+            return -1;
+        *slash = '\0';
+        missing++;
+    }
+    snprintf(buf, sizeof buf, "%s", path);
+    for (int i = missing; i > 0; i--) {
+        char part[PATH_MAX];
+        snprintf(part, sizeof part, "%s", buf);
+        for (int k = 1; k < i; k++)
+            *strrchr(part, '/') = '\0';
+        if (mkdir(part, 0755) < 0 && errno != EEXIST)
+            return -1;
+        (*created)++;
+    }
+    return 0;
+}
+
+static int valid_rel(const char *p)
+{
+    for (const char *s = p; *s; s++)
+        if ((s == p || s[-1] == '/') && s[0] == '.' && s[1] == '.' && (s[2] == '/' || !s[2]))
+            return 0;
+    return 1;
+}
+
+int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err)
+{
+    memset(cg, 0, sizeof *cg);
+    const char *want = c->linux_.cgroups_path;
+    char def[1100];
+    if (want && strchr(want, ':') && want[0] != '/')
+        return husk_err_set(err, 0, "cgroupsPath \"%s\" is in systemd's slice:prefix:name form, which needs "
+                                    "--systemd-cgroup; husk supports only the cgroupfs driver", want);
+    if (!want || !*want) {
+        snprintf(def, sizeof def, "husk-%s", id);
+        want = def;
+    }
+    if (!valid_rel(want))
+        return husk_err_set(err, 0, "config.json: .linux.cgroupsPath: \"%s\" must not contain \"..\"", want);
+    struct cg_mount mounts[HUSK_CG_MAX];
+    int nm = husk_cgroup_mounts(mounts, HUSK_CG_MAX);
+    if (nm < 0)
+        return husk_err_set(err, errno, "read mountinfo");
+    for (int i = 0; i < nm; i++) {
+        struct husk_cgroup_dir *d = &cg->dirs[cg->n];
+        char base[PATH_MAX] = "";
+        if (want[0] != '/') {
+            if (own_cgroup(mounts[i].ctrls, base, sizeof base) < 0)
+                continue;   /* a hierarchy this process is not in */
+            if (!strcmp(base, "/"))
+                base[0] = '\0';
+        }
+        snprintf(d->path, sizeof d->path, "%s%s%s%s", mounts[i].mountpoint, base, want[0] == '/' ? "" : "/", want);
+        size_t l = strlen(d->path);
+        while (l > 1 && d->path[l - 1] == '/')
+            d->path[--l] = '\0';
+        snprintf(d->ctrls, sizeof d->ctrls, "%s", mounts[i].ctrls);
+        d->v2 = mounts[i].v2;
+        if (mkdirs(d->path, &d->created) < 0) {
+            int e = errno;
+            husk_err_set(err, e, "create cgroup `%s`", d->path);
+            struct husk_err ig;
+            husk_cgroup_destroy(cg, 0, &ig);
+            return -1;
+        }
+        cg->n++;
+        if (d->created && !d->v2 && strstr(d->ctrls, "cpuset"))
+            husk_cgroup_cpuset_inherit(d);
+    }
+    return 0;
+}
+
+int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, struct husk_err *err)
+{
+    char v[32];
+    snprintf(v, sizeof v, "%d", pid);
+    for (int i = 0; i < cg->n; i++)
+        if (husk_cg_write(&cg->dirs[i], "cgroup.procs", v, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int signal_dir(const char *dir, int sig)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    int n = 0, pid;
+    while (fscanf(f, "%d", &pid) == 1)
+        if (pid > 0 && kill(pid, sig) == 0)
+            n++;
+    fclose(f);
+    return n;
+}
+
+int husk_cgroup_signal_all(const struct husk_cgroup *cg, int sig)
+{
+    int n = 0;
+    for (int i = 0; i < cg->n; i++) {
+        /* every hierarchy holds the same processes; one is enough unless it is gone */
+        n = signal_dir(cg->dirs[i].path, sig);
+        if (n > 0)
+            break;
+    }
+    return n;
+}
+
+static bool empty(const char *dir)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return true;
+    int pid;
+    bool e = fscanf(f, "%d", &pid) != 1;
+    fclose(f);
+    return e;
+}
+
+int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct husk_err *err)
+{
+    int rc = 0;
+    for (int i = 0; i < cg->n; i++) {
+        const struct husk_cgroup_dir *d = &cg->dirs[i];
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s", d->path);
+        for (int waited = 0; !empty(path) && waited < timeout_ms; waited += 10) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        for (int k = 0; k < d->created; k++) {
+            if (rmdir(path) < 0 && errno != ENOENT) {
+                if (k == 0 && rc == 0)
+                    rc = husk_err_set(err, errno, "remove cgroup `%s`", path);
+                break;
+            }
+            char *slash = strrchr(path, '/');
+            if (!slash)
+                break;
+            *slash = '\0';
+        }
+    }
+    return rc;
+}
+
+int husk_cgroup_serialize(const struct husk_cgroup *cg, char *out, size_t n)
+{
+    size_t off = 0;
+    out[0] = '\0';
+    for (int i = 0; i < cg->n; i++) {
+        int w = snprintf(out + off, n - off, "%d:%d:%s:%s\n", cg->dirs[i].created, cg->dirs[i].v2,
+                         cg->dirs[i].ctrls, cg->dirs[i].path);
+        if (w < 0 || (size_t)w >= n - off)
+            return -1;
+        off += w;
+    }
+    return 0;
+}
+
+int husk_cgroup_parse(const char *s, struct husk_cgroup *cg)
+{
+    memset(cg, 0, sizeof *cg);
+    while (*s && cg->n < HUSK_CG_MAX) {
+        const char *nl = strchrnul(s, '\n');
+        char line[PATH_MAX + 256];
+        snprintf(line, sizeof line, "%.*s", (int)(nl - s), s);
+        struct husk_cgroup_dir *d = &cg->dirs[cg->n];
+        int v2 = 0;
+        char *p1 = strchr(line, ':'), *p2 = p1 ? strchr(p1 + 1, ':') : NULL;
+        char *p3 = p2 ? strchr(p2 + 1, ':') : NULL;
+        if (p3) {
+            *p1 = *p2 = *p3 = '\0';
+            d->created = atoi(line);
+            v2 = atoi(p1 + 1);
+            d->v2 = v2;
+            snprintf(d->ctrls, sizeof d->ctrls, "%s", p2 + 1);
+            snprintf(d->path, sizeof d->path, "%s", p3 + 1);
+            cg->n++;
+        }
+        s = *nl ? nl + 1 : nl;
+    }
+    return 0;
+}
+
+unsigned long long husk_cgroup_shares_to_weight(unsigned long long shares)
+{
+    if (shares == 0)
+        return 0;
+    if (shares < 2)
+        shares = 2;
+    if (shares > 262144)
+        shares = 262144;
+    return 1 + ((shares - 2) * 9999) / 262142;
+}

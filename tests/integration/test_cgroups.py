@@ -1,0 +1,93 @@
+"""Cgroups on this host (hybrid here; v1/v2 paths are chosen by what is mounted)."""
+import os
+import uuid
+
+
+def own(ctrl):
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, c, path = line.rstrip("\n").split(":", 2)
+            if c == ctrl:
+                return path
+    return None
+
+
+def pids_dir():
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return "/sys/fs/cgroup"
+    return "/sys/fs/cgroup/pids"
+
+
+def test_default_cgroup_below_our_own_and_removed(husk):
+    b = husk.bundle(["sleep", "100"])
+    cid, _ = husk.create(b)
+    pid = husk.state(cid)["pid"]
+    with open(f"/proc/{pid}/cgroup") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        path = line.split(":", 2)[2]
+        assert path.endswith(f"/husk-{cid}"), line
+    base = own("pids") if not os.path.exists("/sys/fs/cgroup/cgroup.controllers") else own("")
+    d = os.path.join(pids_dir() + base.rstrip("/"), f"husk-{cid}")
+    assert os.path.isdir(d)
+    husk.cmd("delete", "--force", cid, check=True)
+    assert not os.path.exists(d)
+
+
+def test_pids_limit_enforced_and_absolute_path(husk):
+    name = "husk-test-" + uuid.uuid4().hex[:8]
+
+    def edit(c):
+        c["linux"]["cgroupsPath"] = f"/{name}/ctr"
+        c["linux"]["resources"] = {"pids": {"limit": 8}}
+    b = husk.bundle(["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 5 & done; wait"], edit=edit)
+    cid, _ = husk.create(b)
+    d = os.path.join(pids_dir(), name, "ctr")
+    assert open(os.path.join(d, "pids.max")).read().strip() == "8"
+    husk.cmd("start", cid, check=True)
+    import time
+    time.sleep(0.5)
+    assert int(open(os.path.join(d, "pids.current")).read()) <= 8
+    husk.cmd("delete", "--force", cid, check=True)
+    # both the leaf and the parent husk made are gone
+    assert not os.path.exists(os.path.join(pids_dir(), name))
+
+
+def test_memory_and_cpu_written(husk):
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return
+    def edit(c):
+        c["linux"]["resources"] = {"memory": {"limit": 64 << 20}, "cpu": {"shares": 0, "quota": 20000, "period": 100000}}
+    b = husk.bundle(edit=edit)
+    cid, _ = husk.create(b)
+    mem = "/sys/fs/cgroup/memory" + own("memory").rstrip("/") + f"/husk-{cid}"
+    assert int(open(mem + "/memory.limit_in_bytes").read()) == 64 << 20
+    cpu = "/sys/fs/cgroup/cpu" + own("cpu").rstrip("/") + f"/husk-{cid}"
+    assert open(cpu + "/cpu.cfs_quota_us").read().strip() == "20000"
+    assert open(cpu + "/cpu.shares").read().strip() == "1024"  # 0 means unset
+
+
+def test_cgroup_namespace_rooted_at_container(husk):
+    def edit(c):
+        c["linux"]["namespaces"].append({"type": "cgroup"})
+    cid, p = husk.run(husk.bundle(["cat", "/proc/self/cgroup"], edit=edit))
+    assert p.returncode == 0, p.stderr
+    for line in p.stdout.splitlines():
+        assert line.split(":", 2)[2] == "/", line
+
+
+def test_unenforceable_resource_is_an_error(husk):
+    def edit(c):
+        c["linux"]["resources"] = {"network": {"classID": 5}}
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "net_cls" in p.stderr
+    husk.assert_no_leftovers(cid, b)
+
+
+def test_systemd_cgroups_path_refused(husk):
+    def edit(c):
+        c["linux"]["cgroupsPath"] = "system.slice:husk:abc"
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "--systemd-cgroup" in p.stderr
