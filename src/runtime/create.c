@@ -221,7 +221,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         return -1;
     pid_t pid = -1;
     int dirfd = -1, listen_fd = -1, sv[2] = {-1, -1};
-    char *creating = NULL;
+    char *hook_state = NULL;
     bool own_child = true;
     struct husk_state st;
     memset(&st, 0, sizeof st);
@@ -262,7 +262,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     snprintf(st.owner, sizeof st.owner, "%s", pw ? pw->pw_name : "");
     st.annotations = cfg->annotations;
     st.n_annotations = cfg->n_annotations;
-    creating = state_doc(&st, HUSK_CREATING);
+    hook_state = state_doc(&st, HUSK_CREATED);
 
     /* Keep fds the init needs above the preserved range (runtime.md: fds 3..3+N-1). */
     int floor = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
@@ -290,7 +290,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     flags &= ~(unsigned long)CLONE_NEWCGROUP;
     struct init_args a = {
         .cfg = cfg, .rootfs = rootfs, .bundle = bundle, .console_socket = o->console_socket, .id = o->id,
-        .state_json_creating = creating, .sync_fd = sv[1], .listen_fd = listen_fd,
+        .state_json = hook_state, .sync_fd = sv[1], .listen_fd = listen_fd,
         .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
         .new_userns = (flags & CLONE_NEWUSER) != 0,
     };
@@ -329,7 +329,6 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     sv[1] = -1;
     close(listen_fd);
     listen_fd = -1;
-    st.pid = pid;
 
     if (husk_cgroup_enter(&cg, pid, err) < 0)
         goto fail;
@@ -338,7 +337,12 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
             write_idmap(pid, "gid_map", &cfg->linux_.gid_mappings, err) < 0)
             goto fail;
     }
-    if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0) {
+    /* Hooks see the state after create (runtime.md "Lifecycle" steps 3-5), with the pid. */
+    st.pid = pid;
+    free(hook_state);
+    hook_state = state_doc(&st, HUSK_CREATED);
+    bool fits = hook_state && strlen(hook_state) < sizeof ((struct sync_packet *)0)->msg;
+    if (sync_send(sv[0], SYNC_GO, 0, fits ? hook_state : NULL) < 0) {
         husk_err_set(err, errno, "signal the container init");
         goto fail;
     }
@@ -355,10 +359,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
             goto fail;
         }
         if (pk.type == SYNC_HOOKS) {
-            free(creating);
-            creating = state_doc(&st, HUSK_CREATING);
-            if (husk_hooks_run(&cfg->hooks[HUSK_HOOK_PRESTART], "prestart", creating, err) < 0 ||
-                husk_hooks_run(&cfg->hooks[HUSK_HOOK_CREATE_RUNTIME], "createRuntime", creating, err) < 0)
+            if (husk_hooks_run(&cfg->hooks[HUSK_HOOK_PRESTART], "prestart", hook_state, err) < 0 ||
+                husk_hooks_run(&cfg->hooks[HUSK_HOOK_CREATE_RUNTIME], "createRuntime", hook_state, err) < 0)
                 goto fail;
             sync_send(sv[0], SYNC_HOOKS_DONE, 0, NULL);
             continue;
@@ -373,7 +375,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         goto fail;
     close(sv[0]);
     close(dirfd);
-    free(creating);
+    free(hook_state);
     husk_config_free(cfg);
     return pid;
 
@@ -398,7 +400,7 @@ fail:
         husk_state_remove(o->root, o->id, &e2);
     }
 fail_early:
-    free(creating);
+    free(hook_state);
     husk_config_free(cfg);
     return -1;
 }

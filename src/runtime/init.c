@@ -294,6 +294,12 @@ void husk_init_main(struct init_args *a)
     prctl(PR_SET_DUMPABLE, 0);
     if (sync_recv(a->sync_fd, &pk) != 1 || pk.type != SYNC_GO)
         _exit(1);
+    /* The parent's state document carries our host pid; keep it for the hooks we run. */
+    static char go_state[sizeof pk.msg];
+    if (pk.msg[0]) {
+        memcpy(go_state, pk.msg, sizeof go_state);
+        a->state_json = go_state;
+    }
     if (has_new(c, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
         husk_err_set(&err, errno, "create cgroup namespace");
         fail(a, &err);
@@ -339,7 +345,7 @@ void husk_init_main(struct init_args *a)
         if (pk.type != SYNC_HOOKS_DONE)
             _exit(1);
     }
-    if (husk_hooks_run(&c->hooks[HUSK_HOOK_CREATE_CONTAINER], "createContainer", a->state_json_creating, &err) < 0)
+    if (husk_hooks_run(&c->hooks[HUSK_HOOK_CREATE_CONTAINER], "createContainer", a->state_json, &err) < 0)
         fail(a, &err);
     if (own_mnt) {
         if (husk_rootfs_pivot(a->rootfs, a->no_pivot, &err) < 0 || husk_rootfs_finalize(c, &err) < 0)
@@ -418,7 +424,7 @@ void husk_init_main(struct init_args *a)
     close(a->listen_fd);
     /* From here errors go back to `start` over conn. */
     a->sync_fd = conn;
-    if (husk_hooks_run(&c->hooks[HUSK_HOOK_START_CONTAINER], "startContainer", a->state_json_creating, &err) < 0)
+    if (husk_hooks_run(&c->hooks[HUSK_HOOK_START_CONTAINER], "startContainer", a->state_json, &err) < 0)
         fail(a, &err);
     if (!c->has_process) {
         husk_err_set(&err, 0, "cannot start: config.json has no process to run");

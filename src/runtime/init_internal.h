@@ -24,7 +24,7 @@ struct sync_packet {
 
 struct init_args {
     const struct husk_config *cfg;
-    const char *rootfs, *bundle, *console_socket, *id, *state_json_creating;
+    const char *rootfs, *bundle, *console_socket, *id, *state_json;
     int sync_fd;        /* SOCK_SEQPACKET to the parent */
     int listen_fd;      /* start.sock, accepted at `start` */
     int preserve_fds;
