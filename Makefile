@@ -61,6 +61,7 @@ check:
 	$(MAKE) unit
 	$(MAKE) sanitize
 	$(MAKE) integration
+	$(MAKE) bench ITERATIONS=1
 
 bench: husk
 	$(MAKE) -C bench HUSK=$(CURDIR)/husk

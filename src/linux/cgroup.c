@@ -75,6 +75,12 @@ int husk_cgroup_mounts(struct cg_mount *m, int max)
             continue;
         if (strncmp(mp, "/sys/fs/cgroup", 14) != 0)
             continue;
+        /* A later mount at or above earlier ones hides them (e.g. cgroup2 mounted over a
+         * v1 layout in a private view): drop what it covers. */
+        size_t ml = strlen(mp);
+        for (int i = 0; i < n; i++)
+            if (!strncmp(m[i].mountpoint, mp, ml) && (m[i].mountpoint[ml] == '\0' || m[i].mountpoint[ml] == '/'))
+                m[i--] = m[--n];
         struct cg_mount *c = &m[n];
         snprintf(c->mountpoint, sizeof c->mountpoint, "%s", mp);
         c->v2 = v2;
@@ -178,12 +184,20 @@ int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_
     return 0;
 }
 
-int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, struct husk_err *err)
+int husk_cgroup_v2_fd(const struct husk_cgroup *cg)
+{
+    for (int i = 0; i < cg->n; i++)
+        if (cg->dirs[i].v2)
+            return open(cg->dirs[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return -1;
+}
+
+int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, bool skip_v2, struct husk_err *err)
 {
     char v[32];
     snprintf(v, sizeof v, "%d", pid);
     for (int i = 0; i < cg->n; i++)
-        if (husk_cg_write(&cg->dirs[i], "cgroup.procs", v, err) < 0)
+        if (!(skip_v2 && cg->dirs[i].v2) && husk_cg_write(&cg->dirs[i], "cgroup.procs", v, err) < 0)
             return -1;
     return 0;
 }

@@ -79,9 +79,23 @@ static int write_time_offsets(const struct husk_config *c, struct husk_err *err)
     return write_file_at("/proc/self/timens_offsets", buf, err);
 }
 
-static pid_t do_clone3(unsigned long flags)
+/* With cgroup_fd >= 0 the child is born in that cgroup2 directory: no migration later,
+ * which on a busy kernel costs a full RCU grace period. */
+static pid_t do_clone3(unsigned long flags, int cgroup_fd, bool *placed)
 {
     struct clone_args ca = {.flags = flags, .exit_signal = SIGCHLD};
+    if (cgroup_fd >= 0) {
+        ca.flags |= CLONE_INTO_CGROUP;
+        ca.cgroup = (unsigned long long)cgroup_fd;
+        pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid >= 0) {
+            *placed = true;
+            return pid;
+        }
+        ca.flags &= ~(unsigned long long)CLONE_INTO_CGROUP;
+        ca.cgroup = 0;
+    }
+    *placed = false;
     return (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
 }
 
@@ -130,7 +144,8 @@ static pid_t spawn_via_intermediate(struct init_args *a, unsigned long flags, st
             goto fail;
         flags &= ~(unsigned long)CLONE_NEWTIME;
     }
-    pid_t pid = do_clone3(flags);
+    bool placed;
+    pid_t pid = do_clone3(flags, -1, &placed);
     if (pid < 0) {
         husk_err_set(&e, errno, "clone the container init");
         goto fail;
@@ -222,7 +237,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     pid_t pid = -1;
     int dirfd = -1, listen_fd = -1, sv[2] = {-1, -1};
     char *hook_state = NULL;
-    bool own_child = true;
+    bool own_child = true, in_v2 = false;
     struct husk_state st;
     memset(&st, 0, sizeof st);
     struct husk_cgroup cg = {0};
@@ -315,7 +330,10 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         pid = pk.value;
         own_child = o->keep_child;
     } else {
-        pid = do_clone3(flags);
+        int cgfd = husk_cgroup_v2_fd(&cg);
+        pid = do_clone3(flags, cgfd, &in_v2);
+        if (cgfd >= 0)
+            close(cgfd);
         if (pid < 0) {
             husk_err_set(err, errno, "clone the container init (namespaces %#lx)", flags);
             goto fail;
@@ -330,7 +348,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     close(listen_fd);
     listen_fd = -1;
 
-    if (husk_cgroup_enter(&cg, pid, err) < 0)
+    if (husk_cgroup_enter(&cg, pid, in_v2, err) < 0)
         goto fail;
     if (a.new_userns) {
         if (write_idmap(pid, "uid_map", &cfg->linux_.uid_mappings, err) < 0 ||
