@@ -20,4 +20,14 @@ int husk_lsm_apply(const struct husk_process *p, struct husk_err *err);
  * -2 when there is none, -1 on error. */
 int husk_seccomp_load(const struct husk_seccomp *s, struct husk_err *err);
 
+/* process.scheduler (sched_setattr), process.ioPriority (ioprio_set on the process group),
+ * linux.memoryPolicy (set_mempolicy). */
+int husk_sched_apply(const struct husk_sched *s, struct husk_err *err);
+int husk_ioprio_apply(const struct husk_process *p, struct husk_err *err);
+int husk_mempolicy_apply(const struct husk_config *c, struct husk_err *err);
+/* Parses "0-3,7" into a CPU or node mask; -1 on a bad list. */
+int husk_parse_cpu_list(const char *s, unsigned long *mask, size_t nbits);
+/* Linux features husk cannot provide on this host are refused with the reason. */
+int husk_unsupported_check(const struct husk_config *c, struct husk_err *err);
+
 #endif

@@ -241,7 +241,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     struct husk_state st;
     memset(&st, 0, sizeof st);
     struct husk_cgroup cg = {0};
-    if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0)
+    if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0 ||
+        husk_unsupported_check(cfg, err) < 0)
         goto fail_early;
     if (!husk_config_namespace(cfg, CLONE_NEWNS) && cfg->n_mounts)
         husk_warn("no mount namespace: the %zu configured mounts are not made (they would land on the host)",

@@ -357,7 +357,9 @@ void husk_init_main(struct init_args *a)
     if (console >= 0 && setup_console(a, console, &err) < 0)
         fail(a, &err);
     if (husk_rlimits_apply(&proc, &err) < 0 || write_oom_score(&proc, &err) < 0 ||
-        apply_personality(c, &err) < 0 || husk_lsm_apply(&proc, &err) < 0)
+        apply_personality(c, &err) < 0 || husk_lsm_apply(&proc, &err) < 0 ||
+        husk_sched_apply(&proc.scheduler, &err) < 0 || husk_ioprio_apply(&proc, &err) < 0 ||
+        husk_mempolicy_apply(c, &err) < 0)
         fail(a, &err);
     umask(proc.umask.set ? (mode_t)proc.umask.v : 022);
     /* Before any filter that might not allow close_range. */

@@ -184,3 +184,22 @@ def test_time_namespace_offsets(husk):
         c["linux"]["timeOffsets"] = {"boottime": {"secs": 86400 * 365, "nanosecs": 0}}
     up = float(output(husk, ["cat", "/proc/uptime"], edit).split()[0])
     assert up > 86400 * 364
+
+
+def test_scheduler_and_io_priority(husk):
+    def edit(c):
+        c["process"]["scheduler"] = {"policy": "SCHED_BATCH", "nice": 7}
+        c["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 6}
+    out = output(husk, ["sh", "-c", "cut -d' ' -f19,41 /proc/self/stat; ionice -p $$"], edit)
+    nice_policy, io = out.splitlines()[:2]
+    assert nice_policy.split() == ["7", "3"]  # nice 7, SCHED_BATCH
+    assert "best-effort" in io and "6" in io
+
+
+def test_unsupported_features_refused(husk):
+    def edit(c):
+        c["linux"]["intelRdt"] = {"closID": "x"}
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "intelRdt" in p.stderr
+    husk.assert_no_leftovers(cid, b)
