@@ -1,6 +1,7 @@
 /* The container's init: runs in the new namespaces, builds the container, waits for
  * `start`, then execs the user's program (runtime.md "Lifecycle" steps 3–7). */
 #include "init_internal.h"
+#include "process_internal.h"
 #include "husk/hooks.h"
 #include "husk/rootfs.h"
 #include "husk/security.h"
@@ -70,210 +71,6 @@ static bool has_new(const struct husk_config *c, int type)
     return ns && !ns->path;
 }
 
-/* runtime.md: only stdio, preserved fds and what init itself needs reach the container. */
-static int close_other_fds(struct init_args *a, struct husk_err *err)
-{
-    int first = 3 + (a->preserve_fds > 0 ? a->preserve_fds : 0);
-    int keep[] = {a->sync_fd, a->listen_fd};
-    int lo = first;
-    /* close_range between the fds we keep, in ascending order */
-    for (;;) {
-        int next = -1;
-        for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
-            if (keep[i] >= lo && (next < 0 || keep[i] < next))
-                next = keep[i];
-        if (next < 0) {
-            if (syscall(SYS_close_range, lo, ~0U, 0) < 0)
-                return husk_err_set(err, errno, "close inherited fds");
-            return 0;
-        }
-        if (next > lo && syscall(SYS_close_range, lo, next - 1, 0) < 0)
-            return husk_err_set(err, errno, "close inherited fds");
-        lo = next + 1;
-    }
-}
-
-static int setup_console(struct init_args *a, int sock, struct husk_err *err)
-{
-    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0)
-        return husk_err_set(err, errno, "open /dev/ptmx");
-    if (unlockpt(master) < 0)
-        return husk_err_set(err, errno, "unlockpt");
-    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
-    if (slave < 0)
-        return husk_err_set(err, errno, "open the pty peer");
-    const struct husk_process *p = &a->cfg->process;
-    if (p->console_size.set) {
-        struct winsize ws = {.ws_row = (unsigned short)p->console_size.height,
-                             .ws_col = (unsigned short)p->console_size.width};
-        ioctl(slave, TIOCSWINSZ, &ws);
-    }
-    /* runtime-linux.md: /dev/console is the pty when a terminal is asked for. */
-    char name[64];
-    if (ptsname_r(master, name, sizeof name) == 0) {
-        int f = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (f >= 0)
-            close(f);
-        if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
-            return husk_err_set(err, errno, "bind %s on /dev/console", name);
-    }
-    char buf[] = "/dev/ptmx";
-    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf - 1};
-    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &master, sizeof(int));
-    if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-        return husk_err_set(err, errno, "send the pty to the console socket");
-    close(master);
-    close(sock);
-    if (setsid() < 0)
-        return husk_err_set(err, errno, "setsid");
-    if (ioctl(slave, TIOCSCTTY, 0) < 0)
-        return husk_err_set(err, errno, "make the pty the controlling terminal");
-    for (int fd = 0; fd < 3; fd++)
-        if (dup2(slave, fd) < 0)
-            return husk_err_set(err, errno, "dup the pty to fd %d", fd);
-    if (slave > 2)
-        close(slave);
-    return 0;
-}
-
-static int connect_console(const char *path, struct husk_err *err)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sa.sun_path)
-        return husk_err_set(err, ENAMETOOLONG, "console socket `%s`", path);
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return husk_err_set(err, errno, "console socket");
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        int e = errno;
-        close(fd);
-        return husk_err_set(err, e, "connect to console socket `%s`", path);
-    }
-    return fd;
-}
-
-static const char *env_get(const struct husk_strv *env, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < env->n; i++)
-        if (strncmp(env->v[i], name, n) == 0 && env->v[i][n] == '=')
-            return env->v[i] + n + 1;
-    return NULL;
-}
-
-/* Finds the program the way execvp would, in the container's PATH. */
-static int resolve_exec(const struct husk_process *p, char *out, size_t n, struct husk_err *err)
-{
-    const char *prog = p->args.v[0];
-    struct stat sb;
-    if (strchr(prog, '/')) {
-        if (stat(prog, &sb) < 0)
-            return husk_err_set(err, errno, "exec: \"%s\"", prog);
-        if (S_ISDIR(sb.st_mode))
-            return husk_err_set(err, EACCES, "exec: \"%s\": is a directory, not an executable", prog);
-        snprintf(out, n, "%s", prog);
-        return 0;
-    }
-    const char *path = env_get(&p->env, "PATH");
-    if (!path)
-        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    int saw_eacces = 0;
-    while (*path) {
-        const char *end = strchrnul(path, ':');
-        int len = (int)(end - path);
-        snprintf(out, n, "%.*s%s%s", len, path, len ? "/" : "", prog);
-        if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode)) {
-            if (access(out, X_OK) == 0)
-                return 0;
-            saw_eacces = 1;
-        }
-        path = *end ? end + 1 : end;
-    }
-    if (saw_eacces)
-        return husk_err_set(err, EACCES, "exec: \"%s\"", prog);
-    return husk_err_set(err, 0, "exec: \"%s\": executable file not found in $PATH", prog);
-}
-
-static int set_home(struct husk_process *p, struct husk_arena *ar)
-{
-    if (env_get(&p->env, "HOME"))
-        return 0;
-    char home[1024] = "/";
-    FILE *f = fopen("/etc/passwd", "re");
-    if (f) {
-        char line[2048];
-        while (fgets(line, sizeof line, f)) {
-            char *fields[7] = {0};
-            int k = 0;
-            for (char *s = line, *t; k < 7 && (t = strsep(&s, ":")); k++)
-                fields[k] = t;
-            if (k >= 6 && fields[2] && strtoul(fields[2], NULL, 10) == p->uid) {
-                snprintf(home, sizeof home, "%s", fields[5]);
-                break;
-            }
-        }
-        fclose(f);
-    }
-    char **nv = husk_arena_alloc(ar, (p->env.n + 2) * sizeof(char *));
-    if (!nv)
-        return -1;
-    memcpy(nv, p->env.v, p->env.n * sizeof(char *));
-    size_t hl = strlen(home) + 6;
-    nv[p->env.n] = husk_arena_alloc(ar, hl);
-    if (!nv[p->env.n])
-        return -1;
-    snprintf(nv[p->env.n], hl, "HOME=%s", home);
-    p->env.v = nv;
-    p->env.n++;
-    return 0;
-}
-
-static int apply_personality(const struct husk_config *c, struct husk_err *err)
-{
-    if (!c->linux_.personality.set)
-        return 0;
-    const char *d = c->linux_.personality.domain;
-    unsigned long persona;
-    if (strcmp(d, "LINUX") == 0)
-        persona = PER_LINUX;
-    else if (strcmp(d, "LINUX32") == 0)
-        persona = PER_LINUX32;
-    else
-        return husk_err_set(err, 0, "config.json: .linux.personality.domain: unknown domain \"%s\"", d);
-    if (personality(persona) < 0)
-        return husk_err_set(err, errno, "set personality %s", d);
-    return 0;
-}
-
-static int write_oom_score(const struct husk_process *p, struct husk_err *err)
-{
-    if (!p->oom_score_adj.set)
-        return 0;
-    char v[32];
-    int n = snprintf(v, sizeof v, "%lld", (long long)p->oom_score_adj.v);
-    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return husk_err_set(err, errno, "set oomScoreAdj");
-    ssize_t w = write(fd, v, n);
-    int e = errno;
-    close(fd);
-    if (w < 0) {
-        if (e == EACCES)
-            return husk_err_set(err, e, "set oomScoreAdj to %s: lowering it needs CAP_SYS_RESOURCE", v);
-        return husk_err_set(err, e, "set oomScoreAdj to %s", v);
-    }
-    return 0;
-}
-
 void husk_init_main(struct init_args *a)
 {
     struct husk_err err = {0};
@@ -328,7 +125,7 @@ void husk_init_main(struct init_args *a)
             husk_err_set(&err, 0, "process.terminal is true but no --console-socket was given");
             fail(a, &err);
         }
-        if ((console = connect_console(a->console_socket, &err)) < 0)
+        if ((console = husk_proc_connect_console(a->console_socket, &err)) < 0)
             fail(a, &err);
     }
     struct husk_rootfs_opts ro = {
@@ -354,51 +151,11 @@ void husk_init_main(struct init_args *a)
         husk_err_set(&err, errno, "chroot into `%s`", a->rootfs);
         fail(a, &err);
     }
-    if (console >= 0 && setup_console(a, console, &err) < 0)
+    if (console >= 0 && husk_proc_console(console, &proc, &err) < 0)
         fail(a, &err);
-    if (husk_rlimits_apply(&proc, &err) < 0 || write_oom_score(&proc, &err) < 0 ||
-        apply_personality(c, &err) < 0 || husk_lsm_apply(&proc, &err) < 0 ||
-        husk_sched_apply(&proc.scheduler, &err) < 0 || husk_ioprio_apply(&proc, &err) < 0 ||
-        husk_mempolicy_apply(c, &err) < 0)
+    int keep[] = {a->sync_fd, a->listen_fd};
+    if (husk_proc_prepare(&proc, c, &ar, a->new_userns, keep, 2, a->preserve_fds, &err) < 0)
         fail(a, &err);
-    umask(proc.umask.set ? (mode_t)proc.umask.v : 022);
-    /* Before any filter that might not allow close_range. */
-    if (close_other_fds(a, &err) < 0)
-        fail(a, &err);
-    if (c->linux_.seccomp.set && !proc.no_new_privileges) {
-        /* Without no_new_privs the filter needs CAP_SYS_ADMIN: load it while we have it. No
-         * listener yet to hand a notify fd to: closing it makes notified syscalls fail with
-         * ENOSYS rather than hang. */
-        int notify_fd = husk_seccomp_load(&c->linux_.seccomp, &err);
-        if (notify_fd == -1)
-            fail(a, &err);
-        if (notify_fd >= 0)
-            close(notify_fd);
-    }
-    bool setgroups_denied = false;
-    if (a->new_userns) {
-        char sg[16] = "";
-        int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            (void)!read(fd, sg, sizeof sg - 1);
-            close(fd);
-        }
-        setgroups_denied = strncmp(sg, "deny", 4) == 0;
-    }
-    if (proc.caps.set && husk_caps_drop_bounding(&proc.caps, &err) < 0)
-        fail(a, &err);
-    if (husk_user_apply(&proc, setgroups_denied, &err) < 0)
-        fail(a, &err);
-    if (chdir(proc.cwd) < 0) {
-        husk_err_set(&err, errno, "chdir to cwd (\"%s\") set in config.json", proc.cwd);
-        fail(a, &err);
-    }
-    if (proc.caps.set && husk_caps_apply(&proc.caps, &err) < 0)
-        fail(a, &err);
-    if (set_home(&proc, &ar) < 0) {
-        husk_err_set(&err, ENOMEM, "environment");
-        fail(a, &err);
-    }
 
     /* Created: stop being tied to `create`, which exits once it has our READY. */
     prctl(PR_SET_PDEATHSIG, 0);
@@ -432,22 +189,6 @@ void husk_init_main(struct init_args *a)
         husk_err_set(&err, 0, "cannot start: config.json has no process to run");
         fail(a, &err);
     }
-    char exe[4096];
-    if (resolve_exec(&proc, exe, sizeof exe, &err) < 0)
-        fail(a, &err);
-    if (proc.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-        husk_err_set(&err, errno, "set no_new_privs");
-        fail(a, &err);
-    }
-    if (c->linux_.seccomp.set && proc.no_new_privileges) {
-        int notify_fd = husk_seccomp_load(&c->linux_.seccomp, &err);
-        if (notify_fd == -1)
-            fail(a, &err);
-        if (notify_fd >= 0)
-            close(notify_fd);
-    }
-    char *none[] = {NULL};
-    execve(exe, proc.args.v, proc.env.n ? proc.env.v : none);
-    husk_err_set(&err, errno, "exec: \"%s\"", proc.args.v[0]);
+    husk_proc_exec(&proc, c, &err);
     fail(a, &err);
 }
