@@ -25,4 +25,23 @@ char *husk_container_state(const char *root, const char *id, struct husk_err *er
 /* Allocated JSON array of every container's state, or a table. */
 char *husk_container_list(const char *root, bool json, bool quiet, struct husk_err *err);
 
+struct husk_exec_opts {
+    const char *root, *id;
+    const char *process_file;       /* --process FILE ("-" for stdin) */
+    char **args;                    /* ARGS… when no --process */
+    int n_args;
+    const char *cwd, *user, *console_socket, *pid_file, *apparmor, *label;
+    const char *env[64];
+    int n_env;
+    const char *caps[64];
+    int n_caps;
+    const char *additional_gids;    /* "5,10" */
+    bool tty, detach, no_new_privs;
+    int preserve_fds;
+};
+
+/* Runs a process in a running container (runc's `exec`). Returns its exit code when
+ * in the foreground (128+N when killed by signal N), 0 when detached, -1 on error. */
+int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err);
+
 #endif

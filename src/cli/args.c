@@ -32,7 +32,7 @@ static int find(const struct opt_spec *specs, const char *name, size_t len, char
     return -1;
 }
 
-int cli_parse(int argc, char **argv, const struct opt_spec *specs, bool stop_at_pos, struct parsed_args *out,
+int cli_parse(int argc, char **argv, const struct opt_spec *specs, int opts_until, struct parsed_args *out,
               int *consumed, struct husk_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -40,15 +40,17 @@ int cli_parse(int argc, char **argv, const struct opt_spec *specs, bool stop_at_
     bool only_pos = false;
     for (; i < argc; i++) {
         char *arg = argv[i];
+        if (opts_until > 0 && out->n_pos >= opts_until)
+            only_pos = true;
         if (only_pos || arg[0] != '-' || arg[1] == '\0') {
-            if (stop_at_pos)
+            if (opts_until == 0)
                 break;
             if (out->n_pos == MAX_POS)
                 return husk_err_set(err, 0, "too many arguments");
             out->pos[out->n_pos++] = arg;
             continue;
         }
-        if (strcmp(arg, "--") == 0) {
+        if (strcmp(arg, "--") == 0 && !only_pos) {
             only_pos = true;
             continue;
         }
@@ -83,6 +85,8 @@ int cli_parse(int argc, char **argv, const struct opt_spec *specs, bool stop_at_
                     return husk_err_set(err, 0, "option --%s needs a value", specs[idx].name);
                 out->values[idx] = argv[++i];
             }
+            if (out->n_multi[idx] < MAX_MULTI)
+                out->multi[idx][out->n_multi[idx]++] = out->values[idx];
         } else {
             out->values[idx] = inline_val ? inline_val : "";
             if (inline_val && strcmp(inline_val, "true") && strcmp(inline_val, "false"))

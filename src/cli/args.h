@@ -16,15 +16,21 @@ struct opt_spec {
 #define MAX_OPTS 24
 #define MAX_POS 64
 
+#define MAX_MULTI 64
+
 struct parsed_args {
     const char *values[MAX_OPTS];   /* by spec index; "" for set flags, NULL if absent */
+    const char *multi[MAX_OPTS][MAX_MULTI];   /* every value of a repeated option */
+    int n_multi[MAX_OPTS];
     const char *pos[MAX_POS];
     int n_pos;
 };
 
-/* Parses argv[0..argc) against specs (terminated by a zero entry). With stop_at_pos,
- * parsing stops at the first positional argument (global options before a command). */
-int cli_parse(int argc, char **argv, const struct opt_spec *specs, bool stop_at_pos, struct parsed_args *out,
+/* Parses argv[0..argc) against specs (terminated by a zero entry). Once `opts_until`
+ * positional arguments are seen (>= 0), the rest are positional: 0 stops at the first one
+ * (global options before a command), 1 suits `exec ID CMD -flags`; -1 never stops. With
+ * opts_until == 0 the unparsed rest is left for the caller (*consumed). */
+int cli_parse(int argc, char **argv, const struct opt_spec *specs, int opts_until, struct parsed_args *out,
               int *consumed, struct husk_err *err);
 /* Index of a spec by name. */
 int cli_opt(const struct opt_spec *specs, const char *name);

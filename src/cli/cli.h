@@ -16,6 +16,7 @@ struct command {
     const struct opt_spec *opts;
     const char *const *opt_help;   /* one line per option, same order */
     int min_pos, max_pos;
+    int opts_until;     /* see cli_parse: -1 for options anywhere */
     int (*run)(const struct globals *g, const struct parsed_args *a, const struct opt_spec *s);
 };
 
@@ -24,6 +25,6 @@ int cli_fail(const struct husk_err *err);
 int cli_parse_int(const char *s, int *out);
 
 extern const struct command cmd_spec, cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete,
-    cmd_list;
+    cmd_list, cmd_exec;
 
 #endif

@@ -42,4 +42,4 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
 }
 
 const struct command cmd_create = {"create", "[options] ID", "create a container (does not run its process yet)",
-                                   opts, help, 1, 1, run};
+                                   opts, help, 1, 1, -1, run};

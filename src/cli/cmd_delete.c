@@ -13,4 +13,4 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
 }
 
 const struct command cmd_delete = {"delete", "[--force] ID", "delete a container and everything husk made for it",
-                                   opts, help, 1, 1, run};
+                                   opts, help, 1, 1, -1, run};

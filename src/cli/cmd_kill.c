@@ -21,4 +21,4 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
 }
 
 const struct command cmd_kill = {"kill", "[--all] ID [SIGNAL]", "send a signal (default TERM) to a container", opts,
-                                 help, 1, 2, run};
+                                 help, 1, 2, -1, run};

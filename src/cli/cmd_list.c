@@ -24,4 +24,4 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     return 0;
 }
 
-const struct command cmd_list = {"list", "[--format table|json] [-q]", "list containers", opts, help, 0, 0, run};
+const struct command cmd_list = {"list", "[--format table|json] [-q]", "list containers", opts, help, 0, 0, -1, run};

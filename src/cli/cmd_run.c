@@ -64,4 +64,4 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
 }
 
 const struct command cmd_run = {"run", "[options] ID", "create and start a container, wait for it to exit", opts,
-                                help, 1, 1, run};
+                                help, 1, 1, -1, run};

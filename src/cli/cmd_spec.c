@@ -20,4 +20,4 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
 }
 
 const struct command cmd_spec = {"spec", "[--rootless] [--bundle DIR]", "write a default config.json", opts, help,
-                                 0, 0, run};
+                                 0, 0, -1, run};

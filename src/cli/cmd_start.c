@@ -13,4 +13,4 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     return 0;
 }
 
-const struct command cmd_start = {"start", "ID", "run the user process of a created container", opts, help, 1, 1, run};
+const struct command cmd_start = {"start", "ID", "run the user process of a created container", opts, help, 1, 1, -1, run};

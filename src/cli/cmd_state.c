@@ -19,4 +19,4 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     return 0;
 }
 
-const struct command cmd_state = {"state", "ID", "print the state of a container as JSON", opts, help, 1, 1, run};
+const struct command cmd_state = {"state", "ID", "print the state of a container as JSON", opts, help, 1, 1, -1, run};

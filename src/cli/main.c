@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const struct command *const commands[] = {
-    &cmd_create, &cmd_start, &cmd_run, &cmd_state, &cmd_kill, &cmd_delete, &cmd_list, &cmd_spec,
+    &cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete, &cmd_list, &cmd_spec,
 };
 
 static const struct opt_spec global_opts[] = {
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
     struct husk_err err = {0};
     struct parsed_args ga;
     int used = 0;
-    if (cli_parse(argc - 1, argv + 1, global_opts, true, &ga, &used, &err) < 0) {
+    if (cli_parse(argc - 1, argv + 1, global_opts, 0, &ga, &used, &err) < 0) {
         fprintf(stderr, "husk: %s\n", err.msg);
         return 1;
     }
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
         return cli_fail(&err);
     }
     struct parsed_args a;
-    if (cli_parse(rest - 1, rargv + 1, cmd->opts, false, &a, NULL, &err) < 0) {
+    if (cli_parse(rest - 1, rargv + 1, cmd->opts, cmd->opts_until, &a, NULL, &err) < 0) {
         husk_err_wrap(&err, "%s", cmd->name);
         return cli_fail(&err);
     }

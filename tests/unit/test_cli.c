@@ -13,7 +13,7 @@ static const struct opt_spec specs[] = {
 
 static int parse(int argc, char **argv, struct parsed_args *a, struct husk_err *err)
 {
-    return cli_parse(argc, argv, specs, false, a, NULL, err);
+    return cli_parse(argc, argv, specs, -1, a, NULL, err);
 }
 
 static void test_args(void)
@@ -61,9 +61,18 @@ static void test_args(void)
     static const struct opt_spec g[] = {{"root", 0, true}, {"debug", 0, false}, {0}};
     char *v9[] = {"--root", "/r", "--debug", "create", "--bundle", "b"};
     int used = 0;
-    CHECK(cli_parse(6, v9, g, true, &a, &used, &err) == 0);
+    CHECK(cli_parse(6, v9, g, 0, &a, &used, &err) == 0);
     CHECK(used == 3);
     CHECK_STR(cli_value(g, &a, "root"), "/r");
+
+    /* exec: options end after the id; repeated options keep every value */
+    static const struct opt_spec e[] = {{"env", 'e', true}, {"tty", 't', false}, {0}};
+    char *v10[] = {"-e", "A=1", "--env=B=2", "cid", "sh", "-c", "echo -t"};
+    CHECK(cli_parse(7, v10, e, 1, &a, NULL, &err) == 0);
+    CHECK(a.n_pos == 4 && !cli_flag(e, &a, "tty"));
+    CHECK_STR(a.pos[2], "-c");
+    CHECK(a.n_multi[0] == 2);
+    CHECK_STR(a.multi[0][1], "B=2");
 }
 
 static void test_signals(void)

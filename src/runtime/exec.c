@@ -1,0 +1,383 @@
+/* `exec`: a new process in a running container's namespaces and cgroups, set up as
+ * `create` sets up the init (runc's exec; runtime.md has no exec operation). */
+#include "husk/cgroup.h"
+#include "husk/container.h"
+#include "husk/state.h"
+#include "init_internal.h"
+#include "process_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Join order: user first (it owns the rest), mount last (it changes our root). */
+static const int join_order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID,
+                                 CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS};
+#define N_NS (sizeof join_order / sizeof *join_order)
+
+static char *read_all(const char *path, size_t *len, struct husk_err *err)
+{
+    int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        husk_err_set(err, errno, "open process file `%s`", path);
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    ssize_t r;
+    while (buf && (r = read(fd, buf + n, cap - n)) > 0) {
+        n += r;
+        if (n == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    close(fd);
+    if (!buf)
+        husk_err_set(err, ENOMEM, "read `%s`", path);
+    *len = n;
+    return buf;
+}
+
+static int parse_uint(const char *s, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v > UINT32_MAX)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static char **strv_append(struct husk_arena *a, struct husk_strv *v, const char *s)
+{
+    char **nv = husk_arena_alloc(a, (v->n + 2) * sizeof(char *));
+    if (!nv)
+        return NULL;
+    if (v->n)
+        memcpy(nv, v->v, v->n * sizeof(char *));
+    nv[v->n++] = husk_arena_strdup(a, s);
+    v->v = nv;
+    return nv;
+}
+
+/* The process: --process FILE, or the container's process with ARGS and the flags. */
+static int build_process(const struct husk_exec_opts *o, const struct husk_config *cfg, struct husk_arena *a,
+                         struct husk_process *p, struct husk_err *err)
+{
+    if (o->process_file) {
+        size_t len;
+        char *text = read_all(o->process_file, &len, err);
+        if (!text)
+            return -1;
+        memset(p, 0, sizeof *p);
+        int r = husk_process_parse(text, len, o->process_file, a, p, err);
+        free(text);
+        if (r < 0)
+            return -1;
+    } else {
+        *p = cfg->process;
+        p->terminal = false;
+        p->args.n = 0;
+        p->args.v = NULL;
+        for (int i = 0; i < o->n_args; i++)
+            if (!strv_append(a, &p->args, o->args[i]))
+                return husk_err_set(err, ENOMEM, "exec");
+    }
+    if (o->tty)
+        p->terminal = true;
+    if (o->cwd)
+        p->cwd = husk_arena_strdup(a, o->cwd);
+    if (!p->cwd)
+        p->cwd = husk_arena_strdup(a, "/");
+    for (int i = 0; i < o->n_env; i++) {
+        const char *eq = strchr(o->env[i], '=');
+        size_t kl = eq ? (size_t)(eq - o->env[i]) : strlen(o->env[i]);
+        bool replaced = false;
+        for (size_t k = 0; k < p->env.n; k++)
+            if (!strncmp(p->env.v[k], o->env[i], kl) && p->env.v[k][kl] == '=') {
+                p->env.v[k] = husk_arena_strdup(a, o->env[i]);
+                replaced = true;
+            }
+        if (!replaced && !strv_append(a, &p->env, o->env[i]))
+            return husk_err_set(err, ENOMEM, "exec");
+    }
+    if (o->user) {
+        char u[64];
+        snprintf(u, sizeof u, "%s", o->user);
+        char *colon = strchr(u, ':');
+        if (colon)
+            *colon = '\0';
+        unsigned uid, gid = 0;
+        if (parse_uint(u, &uid) < 0 || (colon && parse_uint(colon + 1, &gid) < 0))
+            return husk_err_set(err, 0, "exec: --user: expected UID[:GID], got \"%s\"", o->user);
+        p->uid = uid;
+        p->gid = colon ? gid : 0;
+    }
+    if (o->additional_gids) {
+        size_t n = 1;
+        for (const char *s = o->additional_gids; *s; s++)
+            n += *s == ',';
+        p->additional_gids = husk_arena_alloc(a, n * sizeof(gid_t));
+        p->n_additional_gids = 0;
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", o->additional_gids);
+        for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+            unsigned g;
+            if (parse_uint(t, &g) < 0)
+                return husk_err_set(err, 0, "exec: --additional-gids: bad gid \"%s\"", t);
+            p->additional_gids[p->n_additional_gids++] = g;
+        }
+    }
+    for (int i = 0; i < o->n_caps; i++) {
+        struct husk_strv *sets[] = {&p->caps.bounding, &p->caps.effective, &p->caps.permitted,
+                                    &p->caps.inheritable, &p->caps.ambient};
+        p->caps.set = true;
+        for (int k = 0; k < 5; k++)
+            if (!strv_append(a, sets[k], o->caps[i]))
+                return husk_err_set(err, ENOMEM, "exec");
+    }
+    if (o->no_new_privs)
+        p->no_new_privileges = true;
+    if (o->apparmor)
+        p->apparmor_profile = husk_arena_strdup(a, o->apparmor);
+    if (o->label)
+        p->selinux_label = husk_arena_strdup(a, o->label);
+    if (p->args.n == 0)
+        return husk_err_set(err, 0, "exec: no command given (ARGS or --process FILE)");
+    if (p->cwd[0] != '/')
+        return husk_err_set(err, 0, "exec: cwd \"%s\" must be an absolute path", p->cwd);
+    return 0;
+}
+
+static volatile sig_atomic_t exec_pid;
+
+static void forward(int sig)
+{
+    if (exec_pid > 0)
+        kill(exec_pid, sig);
+}
+
+static int write_pid(const char *path, pid_t pid, struct husk_err *err)
+{
+    char tmp[PATH_MAX + 16], buf[32];
+    snprintf(tmp, sizeof tmp, "%s.husk-tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return husk_err_set(err, errno, "write pid file `%s`", path);
+    int n = snprintf(buf, sizeof buf, "%d", pid);
+    bool ok = write(fd, buf, n) == n;
+    close(fd);
+    if (!ok || rename(tmp, path) < 0) {
+        unlink(tmp);
+        return husk_err_set(err, errno, "write pid file `%s`", path);
+    }
+    return 0;
+}
+
+int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
+{
+    if (husk_id_validate(o->id, err) < 0)
+        return -1;
+    int dirfd = husk_state_open_dir(o->root, o->id, err);
+    if (dirfd < 0)
+        return -1;
+    struct husk_state st;
+    struct husk_config *cfg = NULL;
+    struct husk_arena ar = {0};
+    struct husk_process proc;
+    int nsfd[N_NS], sv[2] = {-1, -1}, console = -1, cgfd = -1, rc = -1;
+    for (size_t i = 0; i < N_NS; i++)
+        nsfd[i] = -1;
+    bool userns = false;
+    if (husk_state_load(dirfd, o->id, &st, err) < 0)
+        goto out;
+    enum husk_status s = husk_state_status(dirfd, &st);
+    if (s != HUSK_RUNNING && s != HUSK_CREATED) {
+        husk_err_set(err, 0, "cannot exec in container \"%s\": it is %s, not running", o->id, husk_status_name(s));
+        goto out;
+    }
+    char cfgpath[64];
+    snprintf(cfgpath, sizeof cfgpath, "/proc/self/fd/%d/%s", dirfd, HUSK_CONFIG_COPY);
+    if (!(cfg = husk_config_load(cfgpath, err)) || build_process(o, cfg, &ar, &proc, err) < 0)
+        goto out;
+    if (proc.terminal && !o->console_socket) {
+        husk_err_set(err, 0, "exec: a terminal needs --console-socket");
+        goto out;
+    }
+    /* The container's namespaces that differ from ours. */
+    for (size_t i = 0; i < N_NS; i++) {
+        char path[64], self[64];
+        struct stat a, b;
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", st.pid, husk_ns_proc_name(join_order[i]));
+        snprintf(self, sizeof self, "/proc/self/ns/%s", husk_ns_proc_name(join_order[i]));
+        if (stat(path, &a) < 0 || stat(self, &b) < 0 || a.st_ino == b.st_ino)
+            continue;
+        if ((nsfd[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+            husk_err_set(err, errno, "open `%s`", path);
+            goto out;
+        }
+        userns |= join_order[i] == CLONE_NEWUSER;
+    }
+    /* The container may have exited while we looked: a recycled pid must not be joined. */
+    if (husk_proc_start_time(st.pid) != st.start_time) {
+        husk_err_set(err, 0, "cannot exec in container \"%s\": it is stopped", o->id);
+        goto out;
+    }
+    struct husk_cgroup cg;
+    husk_cgroup_parse(st.cgroup, &cg);
+    cgfd = husk_cgroup_v2_fd(&cg);
+    if (proc.terminal && (console = husk_proc_connect_console(o->console_socket, err)) < 0)
+        goto out;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        husk_err_set(err, errno, "socketpair");
+        goto out;
+    }
+    int floor = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
+    int child_sync = fcntl(sv[1], F_DUPFD_CLOEXEC, floor);
+    if (child_sync < 0) {
+        husk_err_set(err, errno, "dup");
+        goto out;
+    }
+    close(sv[1]);
+    sv[1] = child_sync;
+    if (!o->detach)
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+    pid_t mid = fork();
+    if (mid < 0) {
+        husk_err_set(err, errno, "fork");
+        goto out;
+    }
+    if (mid == 0) {
+        struct husk_err e = {0};
+        close(sv[0]);
+        for (size_t i = 0; i < N_NS; i++)
+            if (nsfd[i] >= 0 && setns(nsfd[i], join_order[i]) < 0) {
+                husk_err_set(&e, errno, "join the container's %s namespace", husk_ns_name(join_order[i]));
+                sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
+                _exit(1);
+            }
+        struct clone_args ca = {.exit_signal = SIGCHLD};
+        bool placed = false;
+        pid_t pid = -1;
+        if (cgfd >= 0) {
+            ca.flags = CLONE_INTO_CGROUP;
+            ca.cgroup = (unsigned long long)cgfd;
+            pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+            placed = pid >= 0;
+        }
+        if (pid < 0) {
+            ca.flags = 0;
+            ca.cgroup = 0;
+            pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+        }
+        if (pid < 0) {
+            husk_err_set(&e, errno, "fork the exec process");
+            sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
+            _exit(1);
+        }
+        if (pid > 0) {
+            sync_send(sv[1], SYNC_PID, pid, placed ? "1" : "0");
+            _exit(0);
+        }
+        /* The process in the container. */
+        struct sync_packet pk;
+        if (sync_recv(sv[1], &pk) != 1 || pk.type != SYNC_GO)
+            _exit(1);
+        if (cgfd >= 0)
+            close(cgfd);
+        if (console >= 0 && husk_proc_console(console, &proc, &e) < 0)
+            goto child_fail;
+        int keep[] = {sv[1]};
+        if (husk_proc_prepare(&proc, cfg, &ar, userns, keep, 1, o->preserve_fds, &e) < 0)
+            goto child_fail;
+        husk_proc_exec(&proc, cfg, &e);
+    child_fail:
+        sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
+        _exit(127);
+    }
+    close(sv[1]);
+    sv[1] = -1;
+    if (console >= 0) {
+        close(console);
+        console = -1;
+    }
+    struct sync_packet pk;
+    int r = sync_recv(sv[0], &pk);
+    waitpid(mid, NULL, 0);
+    if (r != 1 || pk.type != SYNC_PID) {
+        husk_err_set(err, 0, "%s", r == 1 && pk.type == SYNC_ERROR ? pk.msg : "exec: setup failed");
+        goto out;
+    }
+    pid_t pid = pk.value;
+    if (husk_cgroup_enter(&cg, pid, pk.msg[0] == '1', err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0) {
+        kill(pid, SIGKILL);
+        if (!o->detach)
+            waitpid(pid, NULL, 0);
+        goto out;
+    }
+    r = sync_recv(sv[0], &pk);
+    if (r == 1 && pk.type == SYNC_ERROR) {
+        husk_err_set(err, 0, "%s", pk.msg);
+        err->code = pk.value;
+        if (!o->detach)
+            waitpid(pid, NULL, 0);
+        goto out;
+    }
+    /* EOF: the socket closed on exec. */
+    if (o->pid_file && write_pid(o->pid_file, pid, err) < 0)
+        goto out;
+    if (o->detach) {
+        rc = 0;
+        goto out;
+    }
+    exec_pid = pid;
+    struct sigaction sa = {.sa_handler = forward};
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        sigaction(sigs[i], &sa, NULL);
+    int status = 0;
+    pid_t w;
+    do
+        w = waitpid(pid, &status, 0);
+    while (w < 0 && errno == EINTR);
+    rc = w < 0 ? 255 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out:
+    for (size_t i = 0; i < N_NS; i++)
+        if (nsfd[i] >= 0)
+            close(nsfd[i]);
+    for (int i = 0; i < 2; i++)
+        if (sv[i] >= 0)
+            close(sv[i]);
+    if (console >= 0)
+        close(console);
+    if (cgfd >= 0)
+        close(cgfd);
+    husk_config_free(cfg);
+    husk_arena_free(&ar);
+    husk_state_free(&st);
+    close(dirfd);
+    return rc;
+}
