@@ -38,6 +38,13 @@ int husk_cgroup_signal_all(const struct husk_cgroup *cg, int sig);
 /* Waits (up to timeout_ms) until the cgroups are empty, then removes what husk made. */
 int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct husk_err *err);
 
+/* Freezes (pause) or thaws (resume) every process: cgroup.freeze on v2, else the v1
+ * freezer; waits until the kernel reports the new state. */
+int husk_cgroup_freeze(const struct husk_cgroup *cg, bool freeze, struct husk_err *err);
+bool husk_cgroup_frozen(const struct husk_cgroup *cg);
+/* Host pids in the container's cgroup (allocated, *n set). */
+pid_t *husk_cgroup_pids(const struct husk_cgroup *cg, size_t *n);
+
 /* For the state file: one "created:ctrls:path" line per directory. */
 int husk_cgroup_serialize(const struct husk_cgroup *cg, char *out, size_t n);
 int husk_cgroup_parse(const char *s, struct husk_cgroup *cg);

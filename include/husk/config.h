@@ -193,6 +193,9 @@ const char *husk_ns_proc_name(int type);          /* /proc/PID/ns/<x> */
 const struct husk_namespace *husk_config_namespace(const struct husk_config *c, int type);
 int husk_rlimit_from_name(const char *name);      /* RLIMIT_* or -1 */
 
+/* `husk features`: the features document (allocated). */
+char *husk_features_json(void);
+
 /* `husk spec`: writes the default config to the named file. */
 int husk_spec_write(const char *path, bool rootless, struct husk_err *err);
 

@@ -25,6 +25,10 @@ char *husk_container_state(const char *root, const char *id, struct husk_err *er
 /* Allocated JSON array of every container's state, or a table. */
 char *husk_container_list(const char *root, bool json, bool quiet, struct husk_err *err);
 
+int husk_container_pause(const char *root, const char *id, bool pause, struct husk_err *err);
+/* Host pids of the container's processes (allocated). */
+pid_t *husk_container_pids(const char *root, const char *id, size_t *n, struct husk_err *err);
+
 struct husk_exec_opts {
     const char *root, *id;
     const char *process_file;       /* --process FILE ("-" for stdin) */

@@ -52,6 +52,8 @@ char *husk_state_json(const struct husk_state *st, enum husk_status status, int 
 /* Name of the socket the created init waits on until `start`. */
 #define HUSK_START_SOCK "start.sock"
 #define HUSK_STATE_FILE "state.json"
+/* Present while husk has the container paused: `state` then asks the freezer. */
+#define HUSK_PAUSED_MARK "paused"
 #define HUSK_CONFIG_COPY "config.json"
 
 #endif

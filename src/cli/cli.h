@@ -25,6 +25,7 @@ int cli_fail(const struct husk_err *err);
 int cli_parse_int(const char *s, int *out);
 
 extern const struct command cmd_spec, cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete,
-    cmd_list, cmd_exec;
+    cmd_list, cmd_exec, cmd_features, cmd_pause,
+    cmd_resume, cmd_ps;
 
 #endif

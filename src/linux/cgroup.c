@@ -317,3 +317,83 @@ unsigned long long husk_cgroup_shares_to_weight(unsigned long long shares)
         shares = 262144;
     return 1 + ((shares - 2) * 9999) / 262142;
 }
+
+static const struct husk_cgroup_dir *freezer_dir(const struct husk_cgroup *cg)
+{
+    for (int i = 0; i < cg->n; i++)
+        if (cg->dirs[i].v2)
+            return &cg->dirs[i];
+    for (int i = 0; i < cg->n; i++)
+        if (!strcmp(cg->dirs[i].ctrls, "freezer"))
+            return &cg->dirs[i];
+    return NULL;
+}
+
+static int read_line(const char *dir, const char *file, char *out, size_t n)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t r = read(fd, out, n - 1);
+    close(fd);
+    if (r < 0)
+        return -1;
+    out[r] = '\0';
+    return 0;
+}
+
+bool husk_cgroup_frozen(const struct husk_cgroup *cg)
+{
+    const struct husk_cgroup_dir *d = freezer_dir(cg);
+    char buf[512];
+    if (!d || read_line(d->path, d->v2 ? "cgroup.events" : "freezer.state", buf, sizeof buf) < 0)
+        return false;
+    return d->v2 ? strstr(buf, "frozen 1") != NULL : strncmp(buf, "FROZEN", 6) == 0;
+}
+
+int husk_cgroup_freeze(const struct husk_cgroup *cg, bool freeze, struct husk_err *err)
+{
+    const struct husk_cgroup_dir *d = freezer_dir(cg);
+    if (!d)
+        return husk_err_set(err, 0, "cannot %s: the container has no freezer cgroup", freeze ? "pause" : "resume");
+    if (husk_cg_write(d, d->v2 ? "cgroup.freeze" : "freezer.state", d->v2 ? (freeze ? "1" : "0")
+                                                                         : (freeze ? "FROZEN" : "THAWED"), err) < 0)
+        return -1;
+    for (int waited = 0; waited < 5000; waited += 1) {
+        if (husk_cgroup_frozen(cg) == freeze)
+            return 0;
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return husk_err_set(err, 0, "timed out waiting for the container to %s", freeze ? "freeze" : "thaw");
+}
+
+pid_t *husk_cgroup_pids(const struct husk_cgroup *cg, size_t *n)
+{
+    *n = 0;
+    size_t cap = 16;
+    pid_t *v = malloc(cap * sizeof *v);
+    if (!v)
+        return NULL;
+    for (int i = 0; i < cg->n && *n == 0; i++) {
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/cgroup.procs", cg->dirs[i].path);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        int pid;
+        while (fscanf(f, "%d", &pid) == 1) {
+            if (*n == cap) {
+                pid_t *nv = realloc(v, (cap *= 2) * sizeof *v);
+                if (!nv)
+                    break;
+                v = nv;
+            }
+            v[(*n)++] = pid;
+        }
+        fclose(f);
+    }
+    return v;
+}

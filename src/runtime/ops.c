@@ -214,8 +214,15 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
      * processes that escaped it), then the cgroups husk made. */
     struct husk_cgroup cg;
     husk_cgroup_parse(st.cgroup, &cg);
-    if (cg.n && husk_cgroup_signal_all(&cg, SIGKILL) >= 0 && husk_cgroup_destroy(&cg, 5000, err) < 0)
-        return -1;
+    if (cg.n) {
+        husk_cgroup_signal_all(&cg, SIGKILL);
+        /* a v1-frozen task acts on SIGKILL only once thawed */
+        struct husk_err ig;
+        if (husk_cgroup_frozen(&cg))
+            husk_cgroup_freeze(&cg, false, &ig);
+        if (husk_cgroup_destroy(&cg, 5000, err) < 0)
+            return -1;
+    }
     struct husk_config *cfg = saved_config(dirfd);
     if (husk_state_remove(root, id, err) < 0) {
         husk_config_free(cfg);
@@ -333,4 +340,50 @@ char *husk_container_list(const char *root, bool json, bool quiet, struct husk_e
         return NULL;
     }
     return w.buf;
+}
+
+int husk_container_pause(const char *root, const char *id, bool pause, struct husk_err *err)
+{
+    AUTOSTATE struct husk_state st;
+    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
+    if (dirfd < 0)
+        return -1;
+    enum husk_status s = husk_state_status(dirfd, &st);
+    if (pause && s != HUSK_RUNNING)
+        return husk_err_set(err, 0, "cannot pause container \"%s\": it is %s, not running", id, husk_status_name(s));
+    if (!pause && s != HUSK_PAUSED)
+        return husk_err_set(err, 0, "cannot resume container \"%s\": it is %s, not paused", id, husk_status_name(s));
+    struct husk_cgroup cg;
+    husk_cgroup_parse(st.cgroup, &cg);
+    if (pause) {
+        int fd = openat(dirfd, HUSK_PAUSED_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return husk_err_set(err, errno, "pause");
+        close(fd);
+    }
+    if (husk_cgroup_freeze(&cg, pause, err) < 0) {
+        if (pause) {
+            struct husk_err ig;
+            husk_cgroup_freeze(&cg, false, &ig);
+            unlinkat(dirfd, HUSK_PAUSED_MARK, 0);
+        }
+        return -1;
+    }
+    if (!pause)
+        unlinkat(dirfd, HUSK_PAUSED_MARK, 0);
+    return 0;
+}
+
+pid_t *husk_container_pids(const char *root, const char *id, size_t *n, struct husk_err *err)
+{
+    AUTOSTATE struct husk_state st;
+    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
+    if (dirfd < 0)
+        return NULL;
+    struct husk_cgroup cg;
+    husk_cgroup_parse(st.cgroup, &cg);
+    pid_t *v = husk_cgroup_pids(&cg, n);
+    if (!v)
+        husk_err_set(err, ENOMEM, "ps");
+    return v;
 }

@@ -1,5 +1,6 @@
 /* State store: <root>/<id>/{state.json,config.json,start.sock}. */
 #include "husk/state.h"
+#include "husk/cgroup.h"
 #include "husk/jsonw.h"
 
 #include <ctype.h>
@@ -318,5 +319,11 @@ enum husk_status husk_state_status(int dirfd, const struct husk_state *st)
     struct stat sb;
     if (fstatat(dirfd, HUSK_START_SOCK, &sb, AT_SYMLINK_NOFOLLOW) == 0)
         return HUSK_CREATED;
+    if (fstatat(dirfd, HUSK_PAUSED_MARK, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        struct husk_cgroup cg;
+        husk_cgroup_parse(st->cgroup, &cg);
+        if (husk_cgroup_frozen(&cg))
+            return HUSK_PAUSED;
+    }
     return HUSK_RUNNING;
 }

@@ -63,3 +63,36 @@ def test_exec_signal_exit_code(husk):
     cid = running(husk)
     p = husk.cmd("exec", cid, "sh", "-c", "kill -KILL $$")
     assert p.returncode == 137
+
+
+def test_ps(husk):
+    cid = running(husk)
+    pid = husk.state(cid)["pid"]
+    import json
+    p = husk.cmd("ps", "--format", "json", cid, check=True)
+    assert json.loads(p.stdout) == [pid]
+    p = husk.cmd("ps", cid, check=True)
+    lines = p.stdout.splitlines()
+    assert "PID" in lines[0] and len(lines) == 2 and str(pid) in lines[1]
+
+
+def test_pause_resume(husk):
+    b = husk.bundle(["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.01; done"])
+    cid, p = husk.run(b, "--detach")
+    assert p.returncode == 0, p.stderr
+    time.sleep(0.3)
+    husk.cmd("pause", cid, check=True)
+    assert husk.status(cid) == "paused"
+    count = b / "rootfs" / "tmp" / "count"
+    before = count.read_text()
+    time.sleep(0.3)
+    assert count.read_text() == before  # no progress while paused
+    p = husk.cmd("pause", cid)
+    assert p.returncode == 1 and "not running" in p.stderr
+    husk.cmd("resume", cid, check=True)
+    assert husk.status(cid) == "running"
+    time.sleep(0.3)
+    assert count.read_text() != before
+    husk.cmd("pause", cid, check=True)
+    husk.cmd("delete", "--force", cid, check=True)  # a paused container can be force-deleted
+    assert husk.status(cid) is None
