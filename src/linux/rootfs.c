@@ -20,6 +20,16 @@ struct fdpath husk_fdpath(int fd)
     return p;
 }
 
+/* A path that has no symlinks left: any symlink now means a race, and fails. */
+static int openat2_resolve(int rootfd, const char *path, int flags)
+{
+    struct open_how how = {
+        .flags = (unsigned long long)(flags | O_CLOEXEC),
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
 static int openat2_in_root(int rootfd, const char *path, int flags)
 {
     struct open_how how = {
@@ -29,54 +39,96 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
     return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
+/* Walks `path` component by component as if rootfd were "/": symlinks (even dangling
+ * ones, which openat2 cannot follow into missing directories) are expanded by hand and
+ * resolved against the root, "..'" never climbs above it, missing directories are made. The
+ * final open refuses any symlink, so a component swapped in meanwhile fails the call
+ * instead of redirecting it. */
 int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err *err)
 {
-    int fd = openat2_in_root(rootfd, path, O_PATH);
-    if (fd >= 0 || errno != ENOENT) {
-        if (fd < 0)
-            return husk_err_set(err, errno, "resolve `%s` in the rootfs", path);
-        return fd;
-    }
-    /* Walk the path, creating what is missing; every step stays inside the root. */
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+    char cur[4096] = "", rest[8192], link[4096];
+    if (snprintf(rest, sizeof rest, "%s", path) >= (int)sizeof rest)
         return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
-    int cur = openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
-    if (cur < 0)
-        return husk_err_set(err, errno, "open rootfs");
-    char *save = NULL;
-    char *comp = strtok_r(buf, "/", &save);
-    while (comp) {
-        char *next = strtok_r(NULL, "/", &save);
-        bool last = next == NULL;
-        int nfd = openat2_in_root(cur, comp, O_PATH);
-        if (nfd < 0 && errno == ENOENT && strcmp(comp, "..") != 0) {
-            int r;
-            if (last && file) {
-                int cfd = openat(cur, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0755);
-                r = cfd < 0 ? -1 : 0;
-                if (cfd >= 0)
-                    close(cfd);
-            } else {
-                r = mkdirat(cur, comp, 0755);
-            }
-            if (r < 0 && errno != EEXIST) {
+    int links = 0;
+    for (;;) {
+        char *r = rest;
+        while (*r == '/')
+            r++;
+        if (!*r)
+            break;
+        char *slash = strchr(r, '/');
+        size_t clen = slash ? (size_t)(slash - r) : strlen(r);
+        char comp[256];
+        if (clen >= sizeof comp)
+            return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
+        memcpy(comp, r, clen);
+        comp[clen] = '\0';
+        bool last = slash == NULL || slash[strspn(slash, "/")] == '\0';
+        memmove(rest, r + clen, strlen(r + clen) + 1);
+        if (!strcmp(comp, "."))
+            continue;
+        if (!strcmp(comp, "..")) {
+            char *ls = strrchr(cur, '/');
+            if (ls)
+                *ls = '\0';
+            continue;
+        }
+        int dfd = openat2_resolve(rootfd, cur[0] ? cur : "/", O_PATH | O_DIRECTORY);
+        if (dfd < 0)
+            return husk_err_set(err, errno, "resolve `%s` in the rootfs", path);
+        struct stat sb;
+        if (fstatat(dfd, comp, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT) {
                 int e = errno;
-                close(cur);
+                close(dfd);
+                return husk_err_set(err, e, "resolve `%s` in the rootfs", path);
+            }
+            /* O_PATH fds cannot create: reopen the directory for mkdirat/openat. */
+            int wfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            int rc = -1;
+            if (wfd >= 0) {
+                if (last && file) {
+                    int f = openat(wfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0755);
+                    rc = f < 0 ? -1 : close(f);
+                } else {
+                    rc = mkdirat(wfd, comp, 0755);
+                }
+                if (rc < 0 && errno == EEXIST)
+                    rc = 0;
+                close(wfd);
+            }
+            if (rc < 0) {
+                int e = errno;
+                close(dfd);
                 return husk_err_set(err, e, "create `%s` in the rootfs", path);
             }
-            nfd = openat2_in_root(cur, comp, O_PATH);
+            close(dfd);
+            size_t l = strlen(cur);
+            snprintf(cur + l, sizeof cur - l, "/%s", comp);
+            continue;
         }
-        if (nfd < 0) {
-            int e = errno;
-            close(cur);
-            return husk_err_set(err, e, "resolve `%s` in the rootfs", path);
+        if (S_ISLNK(sb.st_mode)) {
+            ssize_t n = readlinkat(dfd, comp, link, sizeof link - 1);
+            close(dfd);
+            if (n < 0 || ++links > 40)
+                return husk_err_set(err, n < 0 ? errno : ELOOP, "resolve `%s` in the rootfs", path);
+            link[n] = '\0';
+            char joined[8192];
+            if (snprintf(joined, sizeof joined, "%s/%s", link, rest) >= (int)sizeof joined)
+                return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
+            snprintf(rest, sizeof rest, "%s", joined);
+            if (link[0] == '/')
+                cur[0] = '\0';
+            continue;
         }
-        close(cur);
-        cur = nfd;
-        comp = next;
+        close(dfd);
+        size_t l = strlen(cur);
+        snprintf(cur + l, sizeof cur - l, "/%s", comp);
     }
-    return cur;
+    int fd = openat2_resolve(rootfd, cur[0] ? cur : "/", O_PATH);
+    if (fd < 0)
+        return husk_err_set(err, errno, "resolve `%s` in the rootfs", path);
+    return fd;
 }
 
 static int set_propagation(const char *target, unsigned long prop, struct husk_err *err)

@@ -49,6 +49,32 @@ const struct husk_namespace *husk_config_namespace(const struct husk_config *c, 
     return NULL;
 }
 
+/* config-linux.md "Sysctl": only keys of namespaces the container owns may be set, or
+ * the write would change the host. Returns the namespace type needed, 0 if none fits. */
+static int sysctl_namespace(const char *key)
+{
+    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                      "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+    for (size_t i = 0; i < sizeof ipc / sizeof *ipc; i++)
+        if (!strcmp(key, ipc[i]))
+            return CLONE_NEWIPC;
+    if (!strncmp(key, "fs.mqueue.", 10))
+        return CLONE_NEWIPC;
+    if (!strncmp(key, "net.", 4))
+        return CLONE_NEWNET;
+    if (!strcmp(key, "kernel.hostname") || !strcmp(key, "kernel.domainname"))
+        return CLONE_NEWUTS;
+    return 0;
+}
+
+static bool has_dotdot(const char *p)
+{
+    for (const char *s = p; (s = strstr(s, "..")); s += 2)
+        if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
+            return true;
+    return false;
+}
+
 static int bad(struct husk_err *e, const char *path, const char *msg)
 {
     return husk_err_set(e, 0, "config.json: %s: %s", path, msg);
@@ -114,10 +140,24 @@ int husk_config_validate(const struct husk_config *c, struct husk_err *err)
     if (l->n_time_offsets && (!tns || tns->path))
         return bad(err, ".linux.timeOffsets", "time offsets need a new time namespace");
     for (size_t i = 0; i < l->n_devices; i++)
-        if (l->devices[i].path[0] != '/' || strncmp(l->devices[i].path, "/dev/", 5) != 0) {
+        if (strncmp(l->devices[i].path, "/dev/", 5) != 0 || has_dotdot(l->devices[i].path)) {
             snprintf(p, sizeof p, ".linux.devices[%zu].path", i);
-            return bad(err, p, "must be an absolute path under /dev");
+            return husk_err_set(err, 0, "config.json: %s: must be a path under /dev without \"..\", got \"%s\"", p,
+                                l->devices[i].path);
         }
+    for (size_t i = 0; i < l->n_sysctl; i++) {
+        const char *k = l->sysctl[i].key;
+        int ns = sysctl_namespace(k);
+        if (has_dotdot(k) || strchr(k, '/'))
+            return husk_err_set(err, 0, "config.json: .linux.sysctl: invalid key \"%s\"", k);
+        if (!ns)
+            return husk_err_set(err, 0, "config.json: .linux.sysctl: \"%s\" is not namespaced: setting it in a "
+                                        "container would change the host", k);
+        const struct husk_namespace *n = husk_config_namespace(c, ns);
+        if (!n)
+            return husk_err_set(err, 0, "config.json: .linux.sysctl: \"%s\" needs the container's own %s namespace",
+                                k, husk_ns_name(ns));
+    }
     if (l->rootfs_propagation && *l->rootfs_propagation) {
         static const char *const ok[] = {"private", "rprivate", "slave", "rslave", "shared", "rshared",
                                          "unbindable", "runbindable"};

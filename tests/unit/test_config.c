@@ -223,6 +223,12 @@ static void test_validation(void)
             "config.json: .linux.timeOffsets: time offsets need a new time namespace");
     invalid("{" BASE ",\"linux\":{\"rootfsPropagation\":\"sideways\"}}",
             "config.json: .linux.rootfsPropagation: unknown propagation \"sideways\"");
+    invalid("{" BASE ",\"linux\":{\"sysctl\":{\"vm.swappiness\":\"1\"}}}",
+            "config.json: .linux.sysctl: \"vm.swappiness\" is not namespaced: setting it in a container would change the host");
+    invalid("{" BASE ",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}",
+            "config.json: .linux.sysctl: \"net.ipv4.ip_forward\" needs the container's own network namespace");
+    invalid("{" BASE ",\"linux\":{\"devices\":[{\"path\":\"/dev/../etc/x\",\"type\":\"p\"}]}}",
+            "config.json: .linux.devices[0].path: must be a path under /dev without \"..\", got \"/dev/../etc/x\"");
     invalid("{" BASE ",\"hooks\":{\"poststop\":[{\"path\":\"rel\"}]}}",
             "config.json: .hooks.poststop[0].path: must be an absolute path");
 }
