@@ -28,7 +28,7 @@ struct husk_cgroup {
  * relative or absent: below husk's own cgroup). */
 int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err);
 /* Writes linux.resources; a resource no hierarchy can enforce is an error. */
-int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_resources *r, struct husk_err *err);
+int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_config *c, struct husk_err *err);
 /* An fd of the container's cgroup2 directory for clone3(CLONE_INTO_CGROUP), or -1. */
 int husk_cgroup_v2_fd(const struct husk_cgroup *cg);
 /* Moves pid into every hierarchy (skipping cgroup2 when clone3 already placed it). */

@@ -262,7 +262,7 @@ static void dev_rule(const struct husk_dev_rule *r, char *out, size_t n)
              r->access && *r->access ? r->access : "rwm");
 }
 
-static int apply_devices(struct res_ctx *x, const struct husk_resources *r)
+static int apply_devices(struct res_ctx *x, const struct husk_resources *r, const struct husk_config *c)
 {
     if (!r->n_devices)
         return 0;
@@ -285,6 +285,15 @@ static int apply_devices(struct res_ctx *x, const struct husk_resources *r)
     for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
         if (wr(x, d, "devices.allow", "%s", defaults[i]) < 0)
             return -1;
+    /* The devices linux.devices creates are the container's: usable whatever the rules. */
+    for (size_t i = 0; i < c->linux_.n_devices; i++) {
+        const struct husk_device *dv = &c->linux_.devices[i];
+        if (dv->type[0] == 'p')
+            continue;
+        if (wr(x, d, "devices.allow", "%c %lld:%lld rwm", dv->type[0] == 'b' ? 'b' : 'c', (long long)dv->major,
+               (long long)dv->minor) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -398,12 +407,13 @@ static int apply_misc(struct res_ctx *x, const struct husk_resources *r)
     return 0;
 }
 
-int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_resources *r, struct husk_err *err)
+int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_config *c, struct husk_err *err)
 {
+    const struct husk_resources *r = &c->linux_.resources;
     if (!r->set)
         return 0;
     struct res_ctx x = {cg, err};
-    if (apply_memory(&x, r) < 0 || apply_cpu(&x, r) < 0 || apply_devices(&x, r) < 0 || apply_blkio(&x, r) < 0 ||
+    if (apply_memory(&x, r) < 0 || apply_cpu(&x, r) < 0 || apply_devices(&x, r, c) < 0 || apply_blkio(&x, r) < 0 ||
         apply_misc(&x, r) < 0)
         return -1;
     return 0;

@@ -48,7 +48,9 @@ static int make_device(int rootfd, const char *path, mode_t type, unsigned major
         }
     }
     if (type == S_IFIFO) {
-        if (mknodat(dfd, namebuf, S_IFIFO | perm, 0) < 0)
+        /* explicit chmod: mknod's mode passes through our umask */
+        if (mknodat(dfd, namebuf, S_IFIFO | perm, 0) < 0 || fchownat(dfd, namebuf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+            fchmodat(dfd, namebuf, perm, 0) < 0)
             return husk_err_set(err, errno, "mkfifo `%s`", path);
         return 0;
     }

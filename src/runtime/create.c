@@ -263,7 +263,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         goto fail;
     if (husk_cgroup_create(cfg, o->id, &cg, err) < 0)
         goto fail;
-    if (husk_cgroup_apply(&cg, &cfg->linux_.resources, err) < 0 ||
+    if (husk_cgroup_apply(&cg, cfg, err) < 0 ||
         husk_cgroup_serialize(&cg, st.cgroup, sizeof st.cgroup) < 0)
         goto fail;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

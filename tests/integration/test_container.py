@@ -203,3 +203,30 @@ def test_unsupported_features_refused(husk):
     cid, p = husk.create(b, check=False)
     assert p.returncode == 1 and "intelRdt" in p.stderr
     husk.assert_no_leftovers(cid, b)
+
+
+def test_linux_devices_with_deny_all_cgroup(husk):
+    def edit(c):
+        c["linux"]["devices"] = [
+            {"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o620, "uid": 1000, "gid": 5},
+            {"path": "/dev/sub/fifo", "type": "p", "fileMode": 0o660},
+        ]
+        c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}]}
+    out = output(husk, ["sh", "-c", "stat -c '%t:%T %a %u %g %F' /dev/mynull /dev/sub/fifo; echo x > /dev/mynull "
+                                    "&& echo written; head -c1 /dev/zero | wc -c"], edit)
+    lines = out.splitlines()
+    assert lines[0] == "1:3 620 1000 5 character special file"
+    assert lines[1].startswith("0:0 660 0 0 fifo")
+    assert lines[2] == "written" and lines[3] == "1"
+
+
+def test_capability_the_host_withholds_is_refused(husk):
+    import ctypes
+    libc = ctypes.CDLL(None)
+    if libc.prctl(23, 24, 0, 0, 0) == 1:  # PR_CAPBSET_READ CAP_SYS_RESOURCE
+        return  # this host grants it
+    def edit(c):
+        c["process"]["capabilities"]["effective"].append("CAP_SYS_RESOURCE")
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "CAP_SYS_RESOURCE is not in husk's own bounding set" in p.stderr
