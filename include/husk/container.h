@@ -12,6 +12,7 @@ struct husk_create_opts {
     bool no_pivot, no_new_keyring;
     int preserve_fds;
     bool keep_child;    /* `run`: the init stays our child so we can wait for it */
+    int console_fd;     /* `run`: a connected socket that receives the pty master, or -1 */
 };
 
 /* Returns the init's pid (> 0) or -1. */
@@ -47,5 +48,9 @@ struct husk_exec_opts {
 /* Runs a process in a running container (runc's `exec`). Returns its exit code when
  * in the foreground (128+N when killed by signal N), 0 when detached, -1 on error. */
 int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err);
+
+/* `run` with a terminal and no console socket: relays between the pty master and our own
+ * stdio (raw mode, window size) until the process `pid` exits; returns its wait status. */
+int husk_console_relay(int master, pid_t pid, int *status);
 
 #endif

@@ -306,6 +306,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     flags &= ~(unsigned long)CLONE_NEWCGROUP;
     struct init_args a = {
         .cfg = cfg, .rootfs = rootfs, .bundle = bundle, .console_socket = o->console_socket, .id = o->id,
+        .console_fd = o->console_fd,
         .state_json = hook_state, .sync_fd = sv[1], .listen_fd = listen_fd,
         .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
         .new_userns = (flags & CLONE_NEWUSER) != 0,

@@ -121,11 +121,12 @@ void husk_init_main(struct init_args *a)
     }
     int console = -1;
     if (proc.terminal) {
-        if (!a->console_socket) {
+        if (a->console_fd >= 0) {
+            console = a->console_fd;
+        } else if (!a->console_socket) {
             husk_err_set(&err, 0, "process.terminal is true but no --console-socket was given");
             fail(a, &err);
-        }
-        if ((console = husk_proc_connect_console(a->console_socket, &err)) < 0)
+        } else if ((console = husk_proc_connect_console(a->console_socket, &err)) < 0)
             fail(a, &err);
     }
     struct husk_rootfs_opts ro = {

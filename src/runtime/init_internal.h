@@ -28,6 +28,7 @@ struct init_args {
     int sync_fd;        /* SOCK_SEQPACKET to the parent */
     int listen_fd;      /* start.sock, accepted at `start` */
     int preserve_fds;
+    int console_fd;     /* already connected console socket (run), or -1 */
     bool no_pivot;
     bool no_new_keyring;
     bool new_userns;
