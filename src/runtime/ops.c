@@ -387,3 +387,29 @@ pid_t *husk_container_pids(const char *root, const char *id, size_t *n, struct h
         husk_err_set(err, ENOMEM, "ps");
     return v;
 }
+
+int husk_container_update(const char *root, const char *id, const char *resources_json, struct husk_err *err)
+{
+    AUTOSTATE struct husk_state st;
+    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
+    if (dirfd < 0)
+        return -1;
+    enum husk_status s = husk_state_status(dirfd, &st);
+    if (s == HUSK_STOPPED)
+        return husk_err_set(err, 0, "cannot update container \"%s\": it is stopped", id);
+    /* Parsed by the config parser as .linux.resources, so every check and message is the same. */
+    size_t len = strlen(resources_json);
+    char *doc = malloc(len + 128);
+    if (!doc)
+        return husk_err_set(err, ENOMEM, "update");
+    int n = snprintf(doc, len + 128, "{\"ociVersion\":\"1.3.0\",\"linux\":{\"resources\":%s}}", resources_json);
+    struct husk_config *cfg = husk_config_parse(doc, (size_t)n, "resources", err);
+    free(doc);
+    if (!cfg)
+        return -1;
+    struct husk_cgroup cg;
+    husk_cgroup_parse(st.cgroup, &cg);
+    int rc = husk_cgroup_apply(&cg, cfg, err);
+    husk_config_free(cfg);
+    return rc;
+}

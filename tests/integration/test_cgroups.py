@@ -91,3 +91,20 @@ def test_systemd_cgroups_path_refused(husk):
     b = husk.bundle(edit=edit)
     cid, p = husk.create(b, check=False)
     assert p.returncode == 1 and "--systemd-cgroup" in p.stderr
+
+
+def test_update_live_limits(husk):
+    b = husk.bundle(["sleep", "100"])
+    cid, p = husk.run(b, "--detach")
+    assert p.returncode == 0, p.stderr
+    husk.cmd("update", "--pids-limit", "42", cid, check=True)
+    base = own("pids") if not os.path.exists("/sys/fs/cgroup/cgroup.controllers") else own("")
+    d = os.path.join(pids_dir() + base.rstrip("/"), f"husk-{cid}")
+    assert open(os.path.join(d, "pids.max")).read().strip() == "42"
+    f = husk.tmp / "res.json"
+    f.write_text('{"pids": {"limit": 43}}')
+    husk.cmd("update", "--resources", str(f), cid, check=True)
+    assert open(os.path.join(d, "pids.max")).read().strip() == "43"
+    f.write_text('{"pids": {"limit": "lots"}}')
+    p = husk.cmd("update", "--resources", str(f), cid)
+    assert p.returncode == 1 and ".linux.resources.pids.limit" in p.stderr
