@@ -68,7 +68,8 @@ bench: husk
 
 install: husk
 	install -D -m 0755 husk $(DESTDIR)$(BINDIR)/husk
-	@for m in man/*.8; do [ -f "$$m" ] && install -D -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/$$(basename $$m) || true; done
+	install -D -m 0644 man/husk.8 $(DESTDIR)$(MANDIR)/man8/husk.8
+	install -D -m 0644 contrib/husk.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/husk
 
 clean:
 	rm -rf build husk
