@@ -168,6 +168,14 @@ int husk_config_validate(const struct husk_config *c, struct husk_err *err)
             return husk_err_set(err, 0, "config.json: .linux.rootfsPropagation: unknown propagation \"%s\"",
                                 l->rootfs_propagation);
     }
+    for (size_t i = 0; i < l->seccomp.n_syscalls; i++)
+        if (!strcmp(l->seccomp.syscalls[i].action, "SCMP_ACT_NOTIFY") &&
+            (!l->seccomp.listener_path || !*l->seccomp.listener_path)) {
+            snprintf(p, sizeof p, ".linux.seccomp.syscalls[%zu].action", i);
+            return bad(err, p, "SCMP_ACT_NOTIFY needs .linux.seccomp.listenerPath");
+        }
+    if (l->seccomp.default_action && !strcmp(l->seccomp.default_action, "SCMP_ACT_NOTIFY"))
+        return bad(err, ".linux.seccomp.defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
     for (size_t i = 0; i < l->masked_paths.n; i++)
         if (l->masked_paths.v[i][0] != '/') {
             snprintf(p, sizeof p, ".linux.maskedPaths[%zu]", i);

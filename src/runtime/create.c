@@ -207,7 +207,8 @@ static int listen_start_sock(int dirfd, struct husk_err *err)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd, HUSK_START_SOCK);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* seqpacket: the init's answers to `start` (an error, a seccomp fd) keep their framing */
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return husk_err_set(err, errno, "start socket");
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4) < 0) {
@@ -383,6 +384,11 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
                 husk_hooks_run(&cfg->hooks[HUSK_HOOK_CREATE_RUNTIME], "createRuntime", hook_state, err) < 0)
                 goto fail;
             sync_send(sv[0], SYNC_HOOKS_DONE, 0, NULL);
+            continue;
+        }
+        if (pk.type == SYNC_SECCOMP) {
+            if (husk_seccomp_forward(cfg, pk.fd, pid, hook_state ? hook_state : "{}", err) < 0)
+                goto fail;
             continue;
         }
         if (pk.type == SYNC_READY)

@@ -310,9 +310,9 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         if (console >= 0 && husk_proc_console(console, &proc, &e) < 0)
             goto child_fail;
         int keep[] = {sv[1]};
-        if (husk_proc_prepare(&proc, cfg, &ar, userns, keep, 1, o->preserve_fds, &e) < 0)
+        if (husk_proc_prepare(&proc, cfg, &ar, userns, keep, 1, o->preserve_fds, sv[1], &e) < 0)
             goto child_fail;
-        husk_proc_exec(&proc, cfg, &e);
+        husk_proc_exec(&proc, cfg, sv[1], &e);
     child_fail:
         sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
         _exit(127);
@@ -337,7 +337,17 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
             waitpid(pid, NULL, 0);
         goto out;
     }
-    r = sync_recv(sv[0], &pk);
+    while ((r = sync_recv(sv[0], &pk)) == 1 && pk.type == SYNC_SECCOMP) {
+        char *doc = husk_state_json(&st, s, 0);
+        int fr = husk_seccomp_forward(cfg, pk.fd, pid, doc ? doc : "{}", err);
+        free(doc);
+        if (fr < 0) {
+            kill(pid, SIGKILL);
+            if (!o->detach)
+                waitpid(pid, NULL, 0);
+            goto out;
+        }
+    }
     if (r == 1 && pk.type == SYNC_ERROR) {
         husk_err_set(err, 0, "%s", pk.msg);
         err->code = pk.value;

@@ -44,17 +44,43 @@ int sync_send(int fd, int type, int value, const char *msg)
     return n < 0 ? -1 : 0;
 }
 
+int sync_send_fd(int sock, int type, int fd)
+{
+    struct sync_packet p = {.type = type};
+    struct iovec iov = {.iov_base = &p, .iov_len = offsetof(struct sync_packet, msg)};
+    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    ssize_t n;
+    do
+        n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
 int sync_recv(int fd, struct sync_packet *p)
 {
     memset(p, 0, sizeof *p);
+    p->fd = -1;
+    struct iovec iov = {.iov_base = p, .iov_len = offsetof(struct sync_packet, fd)};
+    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
     ssize_t n;
     do
-        n = recv(fd, p, sizeof *p, 0);
+        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return -1;
     if (n == 0)
         return 0;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+        memcpy(&p->fd, CMSG_DATA(cm), sizeof(int));
     p->msg[sizeof p->msg - 1] = '\0';
     return 1;
 }
@@ -155,7 +181,7 @@ void husk_init_main(struct init_args *a)
     if (console >= 0 && husk_proc_console(console, &proc, &err) < 0)
         fail(a, &err);
     int keep[] = {a->sync_fd, a->listen_fd};
-    if (husk_proc_prepare(&proc, c, &ar, a->new_userns, keep, 2, a->preserve_fds, &err) < 0)
+    if (husk_proc_prepare(&proc, c, &ar, a->new_userns, keep, 2, a->preserve_fds, a->sync_fd, &err) < 0)
         fail(a, &err);
 
     /* Created: stop being tied to `create`, which exits once it has our READY. */
@@ -175,7 +201,7 @@ void husk_init_main(struct init_args *a)
         char cmd = 0;
         ssize_t n;
         do
-            n = read(conn, &cmd, 1);
+            n = recv(conn, &cmd, 1, 0);
         while (n < 0 && errno == EINTR);
         if (n == 1 && cmd == 'S')
             break;
@@ -190,6 +216,6 @@ void husk_init_main(struct init_args *a)
         husk_err_set(&err, 0, "cannot start: config.json has no process to run");
         fail(a, &err);
     }
-    husk_proc_exec(&proc, c, &err);
+    husk_proc_exec(&proc, c, conn, &err);
     fail(a, &err);
 }

@@ -14,12 +14,14 @@ enum sync_msg {
     SYNC_READY,         /* init → parent: created, waiting for start */
     SYNC_ERROR,         /* init → parent: message follows */
     SYNC_PID,           /* intermediate → parent: the init's pid */
+    SYNC_SECCOMP,       /* → the husk process: the seccomp notify fd, for the listener */
 };
 
 struct sync_packet {
     int type;
     int value;
     char msg[2048];
+    int fd;             /* received with SCM_RIGHTS, -1 if none; not on the wire */
 };
 
 struct init_args {
@@ -36,7 +38,12 @@ struct init_args {
 };
 
 int sync_send(int fd, int type, int value, const char *msg);
+int sync_send_fd(int sock, int type, int fd);
 int sync_recv(int fd, struct sync_packet *p);   /* 0 on EOF, 1 on a packet, -1 on error */
+/* Sends a seccomp notify fd to config-linux.md's listenerPath with the container process
+ * state, then closes it. */
+int husk_seccomp_forward(const struct husk_config *c, int notify_fd, pid_t pid, const char *state_json,
+                         struct husk_err *err);
 
 /* The container's init. Never returns. */
 __attribute__((noreturn)) void husk_init_main(struct init_args *a);

@@ -5,6 +5,7 @@
 #include "husk/jsonw.h"
 #include "husk/log.h"
 #include "husk/state.h"
+#include "init_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -72,32 +73,37 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
                             husk_status_name(s));
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd, HUSK_START_SOCK);
-    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
         return husk_err_set(err, errno, "reach container \"%s\"", id);
     /* Whatever follows, the container is no longer waiting to be started. */
     unlinkat(dirfd, HUSK_START_SOCK, 0);
-    if (write(fd, "S", 1) != 1)
+    if (send(fd, "S", 1, MSG_NOSIGNAL) != 1)
         return husk_err_set(err, errno, "start container \"%s\"", id);
-    /* The init closes the socket on exec (CLOEXEC); anything read is its error. */
-    char buf[2048 + 64];
-    size_t off = 0;
-    ssize_t n;
-    while (off < sizeof buf - 1 && ((n = read(fd, buf + off, sizeof buf - 1 - off)) > 0 || (n < 0 && errno == EINTR)))
-        if (n > 0)
-            off += n;
-    if (off > 0) {
-        /* struct sync_packet: type, value, message */
-        int hdr = 2 * (int)sizeof(int);
-        buf[off] = '\0';
-        int code = 0;
-        if ((int)off >= hdr)
-            memcpy(&code, buf + sizeof(int), sizeof code);
-        husk_err_set(err, 0, "%s", (int)off > hdr ? buf + hdr : "container init failed");
-        err->code = code;
+    /* The init closes the socket on exec (CLOEXEC): EOF is success. Before that it may
+     * hand over a seccomp notify fd, or report why it could not exec. */
+    struct husk_config *cfg = saved_config(dirfd);
+    struct sync_packet pk;
+    int r;
+    while ((r = sync_recv(fd, &pk)) == 1) {
+        if (pk.type == SYNC_SECCOMP && cfg) {
+            char *doc = husk_state_json(&st, HUSK_CREATED, 0);
+            int fr = husk_seccomp_forward(cfg, pk.fd, st.pid, doc ? doc : "{}", err);
+            free(doc);
+            if (fr < 0) {
+                kill(st.pid, SIGKILL);
+                husk_config_free(cfg);
+                return -1;
+            }
+            continue;
+        }
+        if (pk.fd >= 0)
+            close(pk.fd);
+        husk_err_set(err, 0, "%s", pk.type == SYNC_ERROR ? pk.msg : "container init failed");
+        err->code = pk.value;
+        husk_config_free(cfg);
         return -1;
     }
-    struct husk_config *cfg = saved_config(dirfd);
     if (cfg && cfg->hooks[HUSK_HOOK_POSTSTART].n) {
         char *doc = husk_state_json(&st, HUSK_RUNNING, 0);
         int r = husk_hooks_run(&cfg->hooks[HUSK_HOOK_POSTSTART], "poststart", doc ? doc : "{}", err);

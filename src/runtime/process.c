@@ -1,6 +1,7 @@
 /* The container process's last steps, shared by the init (create/start) and exec:
  * rlimits, scheduling, LSM, seccomp, user, capabilities, cwd, environment, exec. */
 #include "process_internal.h"
+#include "init_internal.h"
 #include "husk/security.h"
 
 #include <errno.h>
@@ -231,20 +232,23 @@ static bool setgroups_denied(void)
     return strncmp(sg, "deny", 4) == 0;
 }
 
-static int load_seccomp(const struct husk_seccomp *s, struct husk_err *err)
+static int load_seccomp(const struct husk_seccomp *s, int sync, struct husk_err *err)
 {
-    /* No listener to hand a notify fd to yet: closing it makes notified syscalls fail
-     * with ENOSYS rather than hang. */
     int notify_fd = husk_seccomp_load(s, err);
     if (notify_fd == -1)
         return -1;
-    if (notify_fd >= 0)
+    if (notify_fd >= 0) {
+        /* The listener lives on the host side: the husk process delivers it. */
+        int r = sync_send_fd(sync, SYNC_SECCOMP, notify_fd);
         close(notify_fd);
+        if (r < 0)
+            return husk_err_set(err, errno, "seccomp: hand the notify fd to husk");
+    }
     return 0;
 }
 
 int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, struct husk_arena *ar, bool userns,
-                      const int *keep, size_t nkeep, int preserve_fds, struct husk_err *err)
+                      const int *keep, size_t nkeep, int preserve_fds, int sync, struct husk_err *err)
 {
     if (husk_rlimits_apply(proc, err) < 0 || write_oom_score(proc, err) < 0 || apply_personality(c, err) < 0 ||
         husk_lsm_apply(proc, err) < 0 || husk_sched_apply(&proc->scheduler, err) < 0 ||
@@ -255,7 +259,7 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
     if (close_other_fds(keep, nkeep, preserve_fds, err) < 0)
         return -1;
     /* Without no_new_privs the filter needs CAP_SYS_ADMIN: load it while we have it. */
-    if (c->linux_.seccomp.set && !proc->no_new_privileges && load_seccomp(&c->linux_.seccomp, err) < 0)
+    if (c->linux_.seccomp.set && !proc->no_new_privileges && load_seccomp(&c->linux_.seccomp, sync, err) < 0)
         return -1;
     if (proc->caps.set && husk_caps_drop_bounding(&proc->caps, err) < 0)
         return -1;
@@ -271,14 +275,14 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
     return 0;
 }
 
-int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, struct husk_err *err)
+int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, int sync, struct husk_err *err)
 {
     char exe[4096];
     if (resolve_exec(proc, exe, sizeof exe, err) < 0)
         return -1;
     if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return husk_err_set(err, errno, "set no_new_privs");
-    if (c->linux_.seccomp.set && proc->no_new_privileges && load_seccomp(&c->linux_.seccomp, err) < 0)
+    if (c->linux_.seccomp.set && proc->no_new_privileges && load_seccomp(&c->linux_.seccomp, sync, err) < 0)
         return -1;
     char *none[] = {NULL};
     execve(exe, proc->args.v, proc->env.n ? proc->env.v : none);

@@ -9,10 +9,12 @@
 
 /* rlimits, oom score, personality, LSM, scheduling, umask, fds (keeping stdio, the
  * preserved range and `keep`), seccomp without no_new_privs, user, cwd, caps, HOME. */
+/* A seccomp notify fd goes to the husk process on `sync` (SYNC_SECCOMP), which hands it to
+ * the listener. */
 int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, struct husk_arena *ar, bool userns,
-                      const int *keep, size_t nkeep, int preserve_fds, struct husk_err *err);
+                      const int *keep, size_t nkeep, int preserve_fds, int sync, struct husk_err *err);
 /* no_new_privs, seccomp, execve through the container's PATH. Returns only on failure. */
-int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, struct husk_err *err);
+int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, int sync, struct husk_err *err);
 /* Terminal: connect to --console-socket (before pivot_root / setns), then open a pty in the
  * container's devpts, send its master there and make it our stdio. */
 int husk_proc_connect_console(const char *path, struct husk_err *err);

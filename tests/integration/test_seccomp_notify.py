@@ -1,0 +1,72 @@
+"""SCMP_ACT_NOTIFY: the notify fd reaches listenerPath with the container process state,
+and the listener's answers decide the syscall."""
+import array
+import fcntl
+import json
+import socket
+import struct
+import threading
+
+NOTIF_RECV = 0xC0502100  # _IOWR('!', 0, struct seccomp_notif), 80 bytes
+NOTIF_SEND = 0xC0182101  # _IOWR('!', 1, struct seccomp_notif_resp), 24 bytes
+
+
+def listener(path, result):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(10)
+
+    def serve():
+        conn, _ = srv.accept()
+        fds = array.array("i")
+        msg, anc, _, _ = conn.recvmsg(65536, socket.CMSG_SPACE(fds.itemsize))
+        for level, typ, data in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                fds.frombytes(data[:fds.itemsize])
+        result["state"] = json.loads(msg)
+        fd = fds[0]
+        # answer one notification with EPERM (-1): the container sees the listener's answer
+        buf = bytearray(80)
+        fcntl.ioctl(fd, NOTIF_RECV, buf)
+        notif_id = struct.unpack_from("Q", buf, 0)[0]
+        result["nr"] = struct.unpack_from("i", buf, 16)[0]
+        fcntl.ioctl(fd, NOTIF_SEND, bytearray(struct.pack("QqiI", notif_id, 0, -1, 0)))
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t
+
+
+import pytest
+
+
+@pytest.mark.parametrize("nnp", [True, False])
+def test_notify_reaches_listener(husk, tmp_path, nnp):
+    path = str(tmp_path / "listener.sock")
+    result = {}
+    t = listener(path, result)
+
+    def edit(c):
+        c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": path,
+                                 "listenerMetadata": "hello",
+                                 "syscalls": [{"names": ["mkdirat", "mkdir"], "action": "SCMP_ACT_NOTIFY"}]}
+        # without no_new_privs the filter is loaded during create, with it right before exec
+        c["process"]["noNewPrivileges"] = nnp
+    b = husk.bundle(["sh", "-c", "mkdir /tmp/x 2>&1; echo rc=$?"], edit=edit)
+    cid, p = husk.run(b, timeout=20)
+    t.join(10)
+    assert p.returncode == 0, p.stderr
+    assert "Operation not permitted" in p.stdout and "rc=1" in p.stdout
+    st = result["state"]
+    assert st["fds"] == ["seccompFd"] and st["metadata"] == "hello"
+    assert st["state"]["id"] == cid and st["pid"] > 0
+    assert result["nr"] in (39 + 44, 258)  # mkdir (83) or mkdirat (258) on x86_64
+
+
+def test_notify_without_listener_path_is_refused(husk):
+    def edit(c):
+        c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                 "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "listenerPath" in p.stderr
