@@ -10,4 +10,7 @@
 int husk_hooks_run(const struct husk_hooks_list *hooks, const char *kind, const char *state_json,
                    struct husk_err *err);
 
+/* poststop: every hook runs; each failure is logged as a warning (runtime.md step 13). */
+void husk_hooks_run_all(const struct husk_hooks_list *hooks, const char *kind, const char *state_json);
+
 #endif

@@ -1,5 +1,6 @@
 /* Hook runner: fork, feed the state on stdin, wait with the hook's timeout. */
 #include "husk/hooks.h"
+#include "husk/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,4 +86,13 @@ int husk_hooks_run(const struct husk_hooks_list *hooks, const char *kind, const 
         if (run_one(&hooks->v[i], kind, i, state_json, err) < 0)
             return -1;
     return 0;
+}
+
+void husk_hooks_run_all(const struct husk_hooks_list *hooks, const char *kind, const char *state_json)
+{
+    for (size_t i = 0; i < hooks->n; i++) {
+        struct husk_err err;
+        if (run_one(&hooks->v[i], kind, i, state_json, &err) < 0)
+            husk_warn("%s", err.msg);
+    }
 }

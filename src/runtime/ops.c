@@ -235,11 +235,8 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
         return -1;
     }
     if (cfg && cfg->hooks[HUSK_HOOK_POSTSTOP].n) {
-        struct husk_err herr;
         char *doc = husk_state_json(&st, HUSK_STOPPED, 0);
-        /* config.md: poststop failures are logged, delete goes on. */
-        if (husk_hooks_run(&cfg->hooks[HUSK_HOOK_POSTSTOP], "poststop", doc ? doc : "{}", &herr) < 0)
-            husk_warn("%s", herr.msg);
+        husk_hooks_run_all(&cfg->hooks[HUSK_HOOK_POSTSTOP], "poststop", doc ? doc : "{}");
         free(doc);
     }
     husk_config_free(cfg);
