@@ -272,6 +272,9 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     if (mid == 0) {
         struct husk_err e = {0};
         close(sv[0]);
+        /* Until exec replaces us, /proc/PID/exe is the host's husk: keep the container's
+         * processes from opening it (CVE-2019-5736). */
+        prctl(PR_SET_DUMPABLE, 0);
         for (size_t i = 0; i < N_NS; i++)
             if (nsfd[i] >= 0 && setns(nsfd[i], join_order[i]) < 0) {
                 husk_err_set(&e, errno, "join the container's %s namespace", husk_ns_name(join_order[i]));

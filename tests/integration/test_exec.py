@@ -96,3 +96,15 @@ def test_pause_resume(husk):
     husk.cmd("pause", cid, check=True)
     husk.cmd("delete", "--force", cid, check=True)  # a paused container can be force-deleted
     assert husk.status(cid) is None
+
+
+def test_container_cannot_reach_the_husk_binary(husk):
+    # while created, the init is still husk: its /proc/PID/exe must not open from inside
+    b = husk.bundle(["sleep", "100"])
+    cid, _ = husk.create(b)
+    p = husk.cmd("exec", cid, "sh", "-c", "cat /proc/1/exe > /dev/null; echo rc=$?; readlink /proc/1/exe; echo rl=$?")
+    assert p.returncode == 0, p.stderr
+    assert "rc=1" in p.stdout and "rl=1" in p.stdout
+    # nothing of the host reaches the container through inherited fds either
+    p = husk.cmd("exec", cid, "ls", "/proc/self/fd")
+    assert sorted(p.stdout.split()) == ["0", "1", "2", "3"]

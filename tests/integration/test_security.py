@@ -1,0 +1,95 @@
+"""Process security: capability sets, seccomp actions and argument filters, rlimits."""
+import pytest
+
+from test_container import output
+
+CAP = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7,
+       "CAP_NET_BIND_SERVICE": 10, "CAP_NET_RAW": 13, "CAP_SYS_CHROOT": 18}
+
+
+def mask(*names):
+    return format(sum(1 << CAP[n] for n in names), "016x")
+
+
+def status(out):
+    return {line.split(":")[0]: line.split()[1] for line in out.splitlines() if line.startswith("Cap")}
+
+
+@pytest.mark.parametrize("uid", [0, 1000])
+def test_capability_sets(husk, uid):
+    def edit(c):
+        c["process"]["user"] = {"uid": uid, "gid": uid}
+        c["process"]["capabilities"] = {
+            "bounding": ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN", "CAP_NET_BIND_SERVICE"],
+            "permitted": ["CAP_KILL", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE"],
+            "effective": ["CAP_KILL", "CAP_NET_RAW"],
+            "inheritable": ["CAP_NET_BIND_SERVICE"],
+            "ambient": ["CAP_NET_BIND_SERVICE"],
+        }
+    st = status(output(husk, ["grep", "^Cap", "/proc/self/status"], edit))
+    # grep itself is the program: ambient caps become its permitted and effective ones
+    assert st["CapBnd"] == mask("CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN", "CAP_NET_BIND_SERVICE")
+    assert st["CapInh"] == mask("CAP_NET_BIND_SERVICE")
+    assert st["CapAmb"] == mask("CAP_NET_BIND_SERVICE")
+    if uid == 0:
+        # exec as root: the kernel grants the whole bounding set
+        assert st["CapPrm"] == st["CapBnd"] and st["CapEff"] == st["CapBnd"]
+    else:
+        assert st["CapPrm"] == mask("CAP_NET_BIND_SERVICE") and st["CapEff"] == mask("CAP_NET_BIND_SERVICE")
+
+
+def test_unknown_capability_is_named(husk):
+    def edit(c):
+        c["process"]["capabilities"]["bounding"].append("CAP_BOGUS")
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and 'unknown capability "CAP_BOGUS"' in p.stderr
+
+
+def test_seccomp_errno_and_argument_filter(husk):
+    def edit(c):
+        c["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "syscalls": [
+                {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 28},
+                # personality(0xffffffff) (a query) is allowed, anything else fails with EPERM
+                {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                 "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_NE"}]},
+                {"names": ["no_such_syscall_here"], "action": "SCMP_ACT_ERRNO"},
+            ],
+        }
+    out = output(husk, ["sh", "-c", "mkdir /tmp/d 2>&1; setarch i686 true 2>&1; echo setarch=$?; "
+                                    "uname -m"], edit)
+    assert "No space left on device" in out
+    assert "setarch=1" in out or "Operation not permitted" in out
+    assert "x86_64" in out
+
+
+def test_seccomp_kill_process(husk):
+    def edit(c):
+        c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                 "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_KILL_PROCESS"}]}
+    cid, p = husk.run(husk.bundle(["sh", "-c", "pwd"], edit=edit))
+    assert p.returncode == 128 + 31  # SIGSYS
+
+
+def test_rlimits_visible(husk):
+    def edit(c):
+        c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200},
+                                   {"type": "RLIMIT_CORE", "soft": 0, "hard": 0},
+                                   {"type": "RLIMIT_NPROC", "soft": 1000, "hard": 1000}]
+    out = output(husk, ["sh", "-c", "ulimit -Sn; ulimit -Hn; ulimit -c; ulimit -u"], edit)
+    assert out.split() == ["100", "200", "0", "1000"]
+
+
+def test_apparmor_refused_without_apparmor(husk):
+    import os
+    if os.path.exists("/sys/kernel/security/apparmor"):
+        pytest.skip("AppArmor is enabled here")
+
+    def edit(c):
+        c["process"]["apparmorProfile"] = "acme"
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "AppArmor is not enabled" in p.stderr
