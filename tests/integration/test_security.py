@@ -32,8 +32,9 @@ def test_capability_sets(husk, uid):
     assert st["CapInh"] == mask("CAP_NET_BIND_SERVICE")
     assert st["CapAmb"] == mask("CAP_NET_BIND_SERVICE")
     if uid == 0:
-        # exec as root: the kernel grants the whole bounding set
-        assert st["CapPrm"] == st["CapBnd"] and st["CapEff"] == st["CapBnd"]
+        # exec as root with no_new_privs: the configured permitted set, all effective
+        assert st["CapPrm"] == mask("CAP_KILL", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE")
+        assert st["CapEff"] == st["CapPrm"]
     else:
         assert st["CapPrm"] == mask("CAP_NET_BIND_SERVICE") and st["CapEff"] == mask("CAP_NET_BIND_SERVICE")
 
