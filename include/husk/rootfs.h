@@ -13,7 +13,12 @@ struct husk_rootfs_opts {
     const char *bundle;     /* relative bind sources resolve against it */
     bool userns;            /* in a new user namespace: bind devices instead of mknod */
     bool cgroupns;          /* a new cgroup namespace */
+    const int *idmap_fds;   /* per mount: a user namespace fd for an idmapped mount, or -1 */
 };
+
+/* A user namespace holding these mappings (for MOUNT_ATTR_IDMAP). Made by `create` in the
+ * host's pid namespace, where /proc/PID/uid_map of the helper is reachable. */
+int husk_idmap_userns(const struct husk_idmaps *uids, const struct husk_idmaps *gids, struct husk_err *err);
 
 /* Before pivot_root: propagation, rootfs bind, every mount, /dev. */
 int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_opts *o, struct husk_err *err);
@@ -27,6 +32,9 @@ struct husk_mount_flags {
     unsigned long flags, clear;   /* MS_* to set, MS_* the options cleared explicitly */
     unsigned long propagation;    /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (+MS_REC) */
     bool bind, rec;
+    bool idmap, ridmap;           /* idmapped bind mount (recursive with ridmap) */
+    bool tmpcopyup;               /* tmpfs starts with the directory it covers */
+    unsigned long long rattr_set, rattr_clr;   /* MOUNT_ATTR_* of rro, rnosuid, ... (AT_RECURSIVE) */
     char data[4096];              /* filesystem-specific options, comma separated */
 };
 int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_flags *out, struct husk_err *err);

@@ -4,6 +4,7 @@
 #include <libmount/libmount.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 
 static const struct { const char *name; unsigned long prop; bool rec; } prop_opts[] = {
@@ -13,11 +14,23 @@ static const struct { const char *name; unsigned long prop; bool rec; } prop_opt
     {"unbindable", MS_UNBINDABLE, false}, {"runbindable", MS_UNBINDABLE, true},
 };
 
+/* Recursive mount attributes (mount_setattr with AT_RECURSIVE), runc's r* options. */
+static const struct { const char *name; unsigned long long set, clr; } rattrs[] = {
+    {"rro", MOUNT_ATTR_RDONLY, 0}, {"rrw", 0, MOUNT_ATTR_RDONLY},
+    {"rnosuid", MOUNT_ATTR_NOSUID, 0}, {"rsuid", 0, MOUNT_ATTR_NOSUID},
+    {"rnodev", MOUNT_ATTR_NODEV, 0}, {"rdev", 0, MOUNT_ATTR_NODEV},
+    {"rnoexec", MOUNT_ATTR_NOEXEC, 0}, {"rexec", 0, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", MOUNT_ATTR_NODIRATIME, 0}, {"rdiratime", 0, MOUNT_ATTR_NODIRATIME},
+    {"rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0}, {"rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME}, {"rnorelatime", 0, MOUNT_ATTR_RELATIME},
+    {"rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME}, {"ratime", 0, MOUNT_ATTR_NOATIME},
+    {"rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME}, {"rnostrictatime", 0, MOUNT_ATTR_STRICTATIME},
+};
+
 /* Options runtimes interpret themselves, never passed to the kernel. */
 static bool runtime_only(const char *o)
 {
-    return strcmp(o, "tmpcopyup") == 0 || strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0 ||
-           strncmp(o, "x-", 2) == 0;
+    return strncmp(o, "x-", 2) == 0;
 }
 
 int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_flags *out, struct husk_err *err)
@@ -33,6 +46,21 @@ int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_fl
             out->rec |= o[0] == 'r';
             continue;
         }
+        if (!strcmp(o, "idmap") || !strcmp(o, "ridmap")) {
+            out->idmap = true;
+            out->ridmap |= o[0] == 'r';
+            continue;
+        }
+        if (!strcmp(o, "tmpcopyup")) {
+            out->tmpcopyup = true;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof rattrs / sizeof *rattrs; k++)
+            if (!strcmp(o, rattrs[k].name)) {
+                out->rattr_set = (out->rattr_set & ~rattrs[k].clr) | rattrs[k].set;
+                out->rattr_clr = (out->rattr_clr & ~rattrs[k].set) | rattrs[k].clr;
+                done = true;
+            }
         for (size_t k = 0; k < sizeof prop_opts / sizeof *prop_opts; k++)
             if (strcmp(o, prop_opts[k].name) == 0) {
                 out->propagation = prop_opts[k].prop | (prop_opts[k].rec ? MS_REC : 0);

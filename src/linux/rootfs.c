@@ -162,8 +162,8 @@ static bool is_dir_source(const char *src)
     return stat(src, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-static int do_mount(const struct husk_mount *m, const struct husk_rootfs_opts *o, int rootfd,
-                    struct husk_err *err)
+static int do_mount(const struct husk_config *c, const struct husk_mount *m, int idmap_fd,
+                    const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err)
 {
     struct husk_mount_flags f;
     if (husk_mount_flags_parse(&m->options, &f, err) < 0)
@@ -195,8 +195,18 @@ static int do_mount(const struct husk_mount *m, const struct husk_rootfs_opts *o
     struct fdpath target = husk_fdpath(tfd);
     if (type && strcmp(type, "cgroup") == 0)
         return husk_mount_cgroup(m, &f, tfd, o, rootfd, err);
+    if (f.idmap && !f.bind)
+        return husk_err_set(err, 0, "mount `%s`: idmap applies to bind mounts only", m->destination);
+    if (f.bind && f.idmap) {
+        (void)c;
+        if (o->userns)
+            return husk_err_set(err, 0, "mount `%s`: idmapped mounts inside a new user namespace are not "
+                                        "supported yet", m->destination);
+        if (husk_mount_idmapped(src, tfd, &f, idmap_fd, m->destination, err) < 0)
+            return -1;
+    }
     if (f.bind) {
-        if (mount(src, target.s, NULL, MS_BIND | (f.rec ? MS_REC : 0), NULL) < 0)
+        if (!f.idmap && mount(src, target.s, NULL, MS_BIND | (f.rec ? MS_REC : 0), NULL) < 0)
             return husk_err_set(err, errno, "bind mount `%s` on `%s`", src, m->destination);
         /* The target fd still names the dir under the new mount; reopen it on top. */
         close(tfd);
@@ -213,6 +223,14 @@ static int do_mount(const struct husk_mount *m, const struct husk_rootfs_opts *o
     } else {
         unsigned long flags = f.flags & ~MS_REMOUNT;
         const char *data = f.data[0] ? f.data : NULL;
+        AUTOCLOSE int under = -1;
+        if (f.tmpcopyup) {
+            if (!type || strcmp(type, "tmpfs"))
+                return husk_err_set(err, 0, "mount `%s`: tmpcopyup applies to tmpfs only", m->destination);
+            under = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (under < 0)
+                return husk_err_set(err, errno, "mount `%s`: open the directory to copy up", m->destination);
+        }
         if (mount(src, target.s, type, flags, data) < 0) {
             int e = errno;
             /* mqueue/devpts refuse some data options in nested namespaces; retry bare. */
@@ -220,6 +238,17 @@ static int do_mount(const struct husk_mount *m, const struct husk_rootfs_opts *o
                 return husk_err_set(err, e, "mount `%s` (type %s) on `%s`", src, type ? type : "none",
                                     m->destination);
         }
+        if (under >= 0) {
+            AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, false, err);
+            AUTOCLOSE int topdir = top < 0 ? -1 : openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (topdir < 0 || husk_copy_tree(under, topdir, err) < 0)
+                return husk_err_wrap(err, "mount `%s`", m->destination);
+        }
+    }
+    if (f.rattr_set || f.rattr_clr) {
+        AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, file, err);
+        if (top < 0 || husk_mount_rattrs(top, &f, m->destination, err) < 0)
+            return -1;
     }
     if (f.propagation) {
         close(tfd);
@@ -249,8 +278,19 @@ int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_op
     AUTOCLOSE int rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return husk_err_set(err, errno, "open rootfs `%s`", o->rootfs);
+    /* runtime-linux.md: the container gets its own /dev, never the bundle's directory. */
+    bool have_dev = false;
     for (size_t i = 0; i < c->n_mounts; i++)
-        if (do_mount(&c->mounts[i], o, rootfd, err) < 0)
+        have_dev |= strcmp(c->mounts[i].destination, "/dev") == 0;
+    if (!have_dev) {
+        static char *dev_opts[] = {"nosuid", "strictatime", "mode=755", "size=65536k"};
+        struct husk_mount dev = {.destination = "/dev", .type = "tmpfs", .source = "tmpfs",
+                                 .options = {dev_opts, 4}};
+        if (do_mount(c, &dev, -1, o, rootfd, err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < c->n_mounts; i++)
+        if (do_mount(c, &c->mounts[i], o->idmap_fds ? o->idmap_fds[i] : -1, o, rootfd, err) < 0)
             return -1;
     return husk_rootfs_devices(c, o, rootfd, err);
 }
@@ -268,11 +308,11 @@ int husk_rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_err *err)
             return husk_err_set(err, errno, "chdir to `/`");
         return 0;
     }
-    /* pivot_root(".", ".") stacks the old root under the new one; detach it at once. */
+    /* pivot_root(".", ".") stacks the old root on the new one; detach it at once. It is
+     * already rslave (husk_rootfs_prepare), so nothing propagates to the host; making "."
+     * rslave here would hit the new root instead and undo the mounts' own propagation. */
     if (syscall(SYS_pivot_root, ".", ".") < 0)
         return husk_err_set(err, errno, "pivot_root into `%s`", rootfs);
-    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-        return husk_err_set(err, errno, "make old root rslave");
     if (umount2(".", MNT_DETACH) < 0)
         return husk_err_set(err, errno, "detach old root");
     if (chdir("/") < 0)

@@ -12,6 +12,11 @@ int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_op
 int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags *f, int target_fd,
                       const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err);
 
+int husk_mount_rattrs(int target_fd, const struct husk_mount_flags *f, const char *dest, struct husk_err *err);
+int husk_mount_idmapped(const char *src, int target_fd, const struct husk_mount_flags *f, int userns_fd,
+                        const char *dest, struct husk_err *err);
+int husk_copy_tree(int from, int to, struct husk_err *err);
+
 static inline void close_fdp(int *fd)
 {
     extern int close(int);

@@ -24,11 +24,14 @@ char *husk_features_json(void)
     list(&w, "hooks", (const char *const[]){"prestart", "createRuntime", "createContainer", "startContainer",
                                             "poststart", "poststop", NULL});
     list(&w, "mountOptions",
-         (const char *const[]){"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime",
+         (const char *const[]){"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "lazytime",
                                "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand",
-                               "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "rbind", "relatime",
+                               "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime", "relatime", "rexec",
+                               "ridmap", "rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnorelatime",
+                               "rnostrictatime", "rnosuid", "rnosymfollow", "rrelatime", "rro", "rrw", "rstrictatime",
+                               "rsuid", "rsymfollow",
                                "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "slave",
-                               "strictatime", "suid", "symfollow", "sync", "unbindable", NULL});
+                               "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable", NULL});
     husk_jsonw_key(&w, "linux");
     husk_jsonw_begin_object(&w);
     list(&w, "namespaces", (const char *const[]){"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL});
@@ -96,7 +99,7 @@ char *husk_features_json(void)
     husk_jsonw_begin_object(&w);
     husk_jsonw_key(&w, "idmap");
     husk_jsonw_begin_object(&w);
-    husk_jsonw_kv_bool(&w, "enabled", false);
+    husk_jsonw_kv_bool(&w, "enabled", true);
     husk_jsonw_end_object(&w);
     husk_jsonw_end_object(&w);
     husk_jsonw_key(&w, "netDevices");

@@ -4,6 +4,7 @@
 #include "husk/container.h"
 #include "husk/hooks.h"
 #include "husk/log.h"
+#include "husk/rootfs.h"
 #include "husk/security.h"
 #include "husk/state.h"
 #include "init_internal.h"
@@ -219,6 +220,14 @@ static int listen_start_sock(int dirfd, struct husk_err *err)
     return fd;
 }
 
+static void close_idmaps(int *fds, size_t n)
+{
+    for (size_t i = 0; fds && i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    free(fds);
+}
+
 static char *state_doc(const struct husk_state *st, enum husk_status s)
 {
     return husk_state_json(st, s, 0);
@@ -242,6 +251,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     struct husk_state st;
     memset(&st, 0, sizeof st);
     struct husk_cgroup cg = {0};
+    int *idmap_fds = NULL;
     if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0 ||
         husk_unsupported_check(cfg, err) < 0)
         goto fail_early;
@@ -294,6 +304,27 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         goto fail;
     }
 
+    /* Idmapped mounts need a user namespace per mapping, made here where its maps can be
+     * written; the init inherits the fds. */
+    idmap_fds = malloc((cfg->n_mounts + 1) * sizeof *idmap_fds);
+    if (!idmap_fds) {
+        husk_err_set(err, ENOMEM, "create");
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->n_mounts; i++) {
+        const struct husk_mount *m = &cfg->mounts[i];
+        idmap_fds[i] = -1;
+        bool want = false;
+        for (size_t k = 0; k < m->options.n; k++)
+            want |= !strcmp(m->options.v[k], "idmap") || !strcmp(m->options.v[k], "ridmap");
+        if (!want)
+            continue;
+        const struct husk_idmaps *u = m->uid_mappings.n ? &m->uid_mappings : &cfg->linux_.uid_mappings;
+        const struct husk_idmaps *g = m->gid_mappings.n ? &m->gid_mappings : &cfg->linux_.gid_mappings;
+        if (u->n && g->n && (idmap_fds[i] = husk_idmap_userns(u, g, err)) < 0)
+            goto fail;
+    }
+
     unsigned long flags = 0;
     bool joins = false;
     for (size_t i = 0; i < cfg->linux_.n_namespaces; i++) {
@@ -310,7 +341,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         .console_fd = o->console_fd,
         .state_json = hook_state, .sync_fd = sv[1], .listen_fd = listen_fd,
         .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
-        .new_userns = (flags & CLONE_NEWUSER) != 0,
+        .new_userns = (flags & CLONE_NEWUSER) != 0, .idmap_fds = idmap_fds,
     };
     if (joins || (flags & CLONE_NEWTIME)) {
         if (o->keep_child)
@@ -402,6 +433,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     close(sv[0]);
     close(dirfd);
     free(hook_state);
+    close_idmaps(idmap_fds, cfg->n_mounts);
     husk_config_free(cfg);
     return pid;
 
@@ -426,6 +458,7 @@ fail:
         husk_state_remove(o->root, o->id, &e2);
     }
 fail_early:
+    close_idmaps(idmap_fds, cfg->n_mounts);
     free(hook_state);
     husk_config_free(cfg);
     return -1;

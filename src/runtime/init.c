@@ -157,7 +157,7 @@ void husk_init_main(struct init_args *a)
     }
     struct husk_rootfs_opts ro = {
         .rootfs = a->rootfs, .bundle = a->bundle, .userns = husk_config_namespace(c, CLONE_NEWUSER) != NULL,
-        .cgroupns = has_new(c, CLONE_NEWCGROUP),
+        .cgroupns = has_new(c, CLONE_NEWCGROUP), .idmap_fds = a->idmap_fds,
     };
     /* Without a mount namespace every mount would be the host's: only chroot. */
     bool own_mnt = husk_config_namespace(c, CLONE_NEWNS) != NULL;

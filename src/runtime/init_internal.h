@@ -31,6 +31,7 @@ struct init_args {
     int listen_fd;      /* start.sock, accepted at `start` */
     int preserve_fds;
     int console_fd;     /* already connected console socket (run), or -1 */
+    const int *idmap_fds;   /* per mount, see husk_rootfs_opts */
     bool no_pivot;
     bool no_new_keyring;
     bool new_userns;
