@@ -8,7 +8,17 @@ VERSION := 0.1.0
 
 PKGS := libseccomp libcap yajl mount
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+# Start-up time is a feature: libseccomp, libcap and yajl are linked statically when their
+# archives exist (Debian ships them), and libmount -- with the libblkid, libselinux and
+# libpcre2 it drags in -- is dlopen()ed only by the commands that classify mount options.
+# `make STATIC_DEPS=0` links the three dynamically.
+STATIC_DEPS ?= 1
+LIBDIR := $(shell pkg-config --variable=libdir libseccomp)
+ifeq ($(STATIC_DEPS)$(wildcard $(LIBDIR)/libseccomp.a)$(wildcard $(LIBDIR)/libcap.a)$(wildcard $(LIBDIR)/libyajl_s.a),1$(LIBDIR)/libseccomp.a$(LIBDIR)/libcap.a$(LIBDIR)/libyajl_s.a)
+  PKG_LIBS := -Wl,-Bstatic -lseccomp -lcap -l:libyajl_s.a -Wl,-Bdynamic -ldl
+else
+  PKG_LIBS := $(shell pkg-config --libs libseccomp libcap yajl) -ldl
+endif
 
 CC ?= cc
 CFLAGS ?= -O2 -g

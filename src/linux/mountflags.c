@@ -1,6 +1,7 @@
 /* Mount option strings → mount(2) flags, using libmount's table of Linux options. */
 #include "husk/rootfs.h"
 
+#include <dlfcn.h>
 #include <libmount/libmount.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,9 +34,33 @@ static bool runtime_only(const char *o)
     return strncmp(o, "x-", 2) == 0;
 }
 
+/* libmount (and the libblkid, libselinux and libpcre2 it pulls in) is loaded only by the
+ * commands that classify mount options: `state`, `kill`, `start` and `delete` never pay for
+ * mapping four libraries. */
+static const struct libmnt_optmap *(*get_map)(int);
+static int (*get_flags)(const char *, unsigned long *, const struct libmnt_optmap *);
+
+static int load_libmount(struct husk_err *err)
+{
+    if (get_flags)
+        return 0;
+    void *h = dlopen("libmount.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return husk_err_set(err, 0, "load libmount: %s", dlerror());
+    get_map = (const struct libmnt_optmap *(*)(int))dlsym(h, "mnt_get_builtin_optmap");
+    get_flags = (int (*)(const char *, unsigned long *, const struct libmnt_optmap *))dlsym(h, "mnt_optstr_get_flags");
+    if (!get_map || !get_flags) {
+        get_flags = NULL;
+        return husk_err_set(err, 0, "load libmount: missing symbols");
+    }
+    return 0;
+}
+
 int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_flags *out, struct husk_err *err)
 {
-    const struct libmnt_optmap *map = mnt_get_builtin_optmap(MNT_LINUX_MAP);
+    if (options->n && load_libmount(err) < 0)
+        return -1;
+    const struct libmnt_optmap *map = options->n ? get_map(MNT_LINUX_MAP) : NULL;
     memset(out, 0, sizeof *out);
     size_t dlen = 0;
     for (size_t i = 0; i < options->n; i++) {
@@ -72,8 +97,8 @@ int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_fl
          * tells "sets a flag", "clears a flag" and "unknown (filesystem data)" apart. */
         unsigned long from0 = 0, from1 = ~0UL;
         if (strchr(o, '=') == NULL) {
-            mnt_optstr_get_flags(o, &from0, map);
-            mnt_optstr_get_flags(o, &from1, map);
+            get_flags(o, &from0, map);
+            get_flags(o, &from1, map);
         }
         if (from0 != 0) {
             out->flags |= from0;
