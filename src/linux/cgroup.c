@@ -29,29 +29,35 @@ static void v1_ctrls(char *super, char *out, size_t n)
     }
 }
 
-/* This process's cgroup in the hierarchy with these controllers ("" = v2). */
+/* This process's cgroup in the hierarchy with these controllers ("" = v2). The file is read
+ * once per command: a hybrid host asks for it once per hierarchy. */
 static int own_cgroup(const char *ctrls, char *out, size_t n)
 {
-    FILE *f = fopen("/proc/self/cgroup", "re");
-    if (!f)
-        return -1;
-    char line[4096];
-    int rc = -1;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *a = strchr(line, ':');
-        char *b = a ? strchr(a + 1, ':') : NULL;
-        if (!b)
-            continue;
-        *b = '\0';
-        if (strcmp(a + 1, ctrls) == 0) {
-            snprintf(out, n, "%s", b + 1);
-            rc = 0;
-            break;
-        }
+    static char cache[8192];
+    static bool loaded;
+    if (!loaded) {
+        int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        ssize_t r = read(fd, cache, sizeof cache - 1);
+        close(fd);
+        if (r < 0)
+            return -1;
+        cache[r] = '\0';
+        loaded = true;
     }
-    fclose(f);
-    return rc;
+    size_t cl = strlen(ctrls);
+    for (const char *line = cache; *line;) {
+        const char *nl = strchrnul(line, '\n');
+        const char *a = memchr(line, ':', (size_t)(nl - line));
+        const char *b = a ? memchr(a + 1, ':', (size_t)(nl - a - 1)) : NULL;
+        if (b && (size_t)(b - a - 1) == cl && !strncmp(a + 1, ctrls, cl)) {
+            snprintf(out, n, "%.*s", (int)(nl - b - 1), b + 1);
+            return 0;
+        }
+        line = *nl ? nl + 1 : nl;
+    }
+    return -1;
 }
 
 int husk_cgroup_mounts(struct cg_mount *m, int max)
