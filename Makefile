@@ -38,7 +38,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize integration install clean bench
+.PHONY: all check unit sanitize integration engines install clean bench
 
 all: husk
 
@@ -65,12 +65,17 @@ sanitize:
 integration: husk
 	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q tests/integration
 
+# podman, containerd and Docker driving husk (each skips when its engine is not installed)
+engines: husk
+	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q -rs tests/engines
+
 # Sequential on purpose: integration needs the binary, sanitize rebuilds in its own dir.
 check:
 	$(MAKE) husk
 	$(MAKE) unit
 	$(MAKE) sanitize
 	$(MAKE) integration
+	$(MAKE) engines
 	$(MAKE) bench ITERATIONS=1
 
 bench: husk

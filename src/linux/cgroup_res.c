@@ -145,8 +145,14 @@ static void limit_str(int64_t v, char *out, size_t n)
 
 static int apply_memory(struct res_ctx *x, const struct husk_resources *r)
 {
+    /* Engines send 0 for "not set" (Docker: limit, reservation, kernel): a 0-byte limit
+     * is never meant, so zero is unset here. */
     const typeof(r->memory) *m = &r->memory;
-    bool any = m->limit.set || m->reservation.set || m->swap.set || m->swappiness.set ||
+    struct husk_opt_i64 limit = m->limit, reservation = m->reservation, swap = m->swap;
+    limit.set &= limit.v != 0;
+    reservation.set &= reservation.v != 0;
+    swap.set &= swap.v != 0;
+    bool any = limit.set || reservation.set || swap.set || m->swappiness.set ||
                (m->disable_oom_killer.set && m->disable_oom_killer.v) || (m->kernel.set && m->kernel.v) ||
                (m->kernel_tcp.set && m->kernel_tcp.v);
     if (!any)
@@ -156,18 +162,18 @@ static int apply_memory(struct res_ctx *x, const struct husk_resources *r)
         return -1;
     char b[32];
     if (d->v2) {
-        if (m->limit.set) {
-            limit_str(m->limit.v, b, sizeof b);
+        if (limit.set) {
+            limit_str(limit.v, b, sizeof b);
             if (wr(x, d, "memory.max", "%s", b) < 0)
                 return -1;
         }
-        if (m->reservation.set && wr(x, d, "memory.low", "%" PRId64, m->reservation.v) < 0)
+        if (reservation.set && wr(x, d, "memory.low", "%" PRId64, reservation.v) < 0)
             return -1;
-        if (m->swap.set) {
+        if (swap.set) {
             /* v1 "swap" is memory+swap; v2 limits swap alone */
-            int64_t s = m->swap.v;
-            if (s > 0 && m->limit.set && m->limit.v > 0)
-                s -= m->limit.v;
+            int64_t s = swap.v;
+            if (s > 0 && limit.set && limit.v > 0)
+                s -= limit.v;
             limit_str(s, b, sizeof b);
             if (wr(x, d, "memory.swap.max", "%s", b) < 0)
                 return -1;
@@ -176,11 +182,11 @@ static int apply_memory(struct res_ctx *x, const struct husk_resources *r)
             return husk_err_set(x->err, 0, "cgroup: linux.resources.memory.kernel/kernelTCP are not supported on cgroup v2");
         return 0;
     }
-    if (m->limit.set && wr(x, d, "memory.limit_in_bytes", "%" PRId64, m->limit.v) < 0)
+    if (limit.set && wr(x, d, "memory.limit_in_bytes", "%" PRId64, limit.v) < 0)
         return -1;
-    if (m->reservation.set && wr(x, d, "memory.soft_limit_in_bytes", "%" PRId64, m->reservation.v) < 0)
+    if (reservation.set && wr(x, d, "memory.soft_limit_in_bytes", "%" PRId64, reservation.v) < 0)
         return -1;
-    if (m->swap.set && wr(x, d, "memory.memsw.limit_in_bytes", "%" PRId64, m->swap.v) < 0)
+    if (swap.set && wr(x, d, "memory.memsw.limit_in_bytes", "%" PRId64, swap.v) < 0)
         return husk_err_wrap(x->err, "linux.resources.memory.swap (needs swap accounting)");
     if (m->swappiness.set && m->swappiness.v <= 100 &&
         wr(x, d, "memory.swappiness", "%" PRIu64, m->swappiness.v) < 0)

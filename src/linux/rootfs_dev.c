@@ -172,9 +172,15 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
         if (own_cgroup("", own, sizeof own) < 0)
             snprintf(own, sizeof own, "/");
         snprintf(src, sizeof src, "/sys/fs/cgroup%s", own);
-        if (mount(src, t.s, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-            (ro && mount(NULL, t.s, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, NULL) < 0))
+        if (mount(src, t.s, NULL, MS_BIND | MS_REC, NULL) < 0)
             return husk_err_set(err, errno, "bind cgroup `%s` on `%s`", src, m->destination);
+        /* remount the new mount, not the directory under it */
+        AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, false, err);
+        if (top < 0)
+            return -1;
+        struct fdpath tp = husk_fdpath(top);
+        if (mount(NULL, tp.s, NULL, MS_BIND | MS_REMOUNT | (ro ? MS_RDONLY : 0) | flags, NULL) < 0)
+            return husk_err_set(err, errno, "remount cgroup `%s` on `%s`", src, m->destination);
         return 0;
     }
     if (mount("tmpfs", t.s, "tmpfs", flags, "mode=755") < 0)
@@ -231,9 +237,16 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
             if (own_cgroup(v2 ? "" : ctrls, own, sizeof own) < 0)
                 snprintf(own, sizeof own, "/");
             snprintf(src, sizeof src, "%s%s", mp, own);
-            if (mount(src, d.s, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-                mount(NULL, d.s, NULL, MS_BIND | MS_REMOUNT | mf, NULL) < 0)
+            if (mount(src, d.s, NULL, MS_BIND | MS_REC, NULL) < 0) {
                 rc = husk_err_set(err, errno, "bind cgroup `%s` on `%s`", src, dest);
+            } else {
+                AUTOCLOSE int top = husk_mkpath_in_root(rootfd, dest, false, err);
+                struct fdpath tp = husk_fdpath(top);
+                if (top < 0)
+                    rc = -1;
+                else if (mount(NULL, tp.s, NULL, MS_BIND | MS_REMOUNT | mf, NULL) < 0)
+                    rc = husk_err_set(err, errno, "remount cgroup `%s` on `%s`", src, dest);
+            }
         }
     }
     fclose(mi);

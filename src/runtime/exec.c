@@ -315,7 +315,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         int keep[] = {sv[1]};
         if (husk_proc_prepare(&proc, cfg, &ar, userns, keep, 1, o->preserve_fds, sv[1], &e) < 0)
             goto child_fail;
-        husk_proc_exec(&proc, cfg, sv[1], &e);
+        husk_proc_exec(&proc, cfg, NULL, sv[1], &e);
     child_fail:
         sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
         _exit(127);

@@ -184,6 +184,12 @@ void husk_init_main(struct init_args *a)
     if (husk_proc_prepare(&proc, c, &ar, a->new_userns, keep, 2, a->preserve_fds, a->sync_fd, &err) < 0)
         fail(a, &err);
 
+    /* A missing program fails `create`, as with runc: engines read that error from the
+     * create log (podman turns it into exit code 127). */
+    static char exe[4096];
+    if (c->has_process && husk_proc_resolve(&proc, exe, sizeof exe, &err) < 0)
+        fail(a, &err);
+
     /* Created: stop being tied to `create`, which exits once it has our READY. */
     prctl(PR_SET_PDEATHSIG, 0);
     if (sync_send(a->sync_fd, SYNC_READY, 0, NULL) < 0)
@@ -216,6 +222,6 @@ void husk_init_main(struct init_args *a)
         husk_err_set(&err, 0, "cannot start: config.json has no process to run");
         fail(a, &err);
     }
-    husk_proc_exec(&proc, c, conn, &err);
+    husk_proc_exec(&proc, c, exe, conn, &err);
     fail(a, &err);
 }

@@ -117,6 +117,19 @@ static const char *env_get(const struct husk_strv *env, const char *name)
     return NULL;
 }
 
+/* Exec failures read like Go's (runc's): engines match them in lower case, podman turning
+ * "no such file or directory" into exit code 127 and "permission denied" into 126. */
+static int exec_error(struct husk_err *err, int code, const char *prog)
+{
+    char reason[128];
+    snprintf(reason, sizeof reason, "%s", strerror(code));
+    if (reason[0] >= 'A' && reason[0] <= 'Z')
+        reason[0] = (char)(reason[0] - 'A' + 'a');
+    husk_err_set(err, 0, "exec: \"%s\": %s", prog, reason);
+    err->code = code;
+    return -1;
+}
+
 /* Finds the program the way execvp would, in the container's PATH. */
 static int resolve_exec(const struct husk_process *p, char *out, size_t n, struct husk_err *err)
 {
@@ -124,7 +137,7 @@ static int resolve_exec(const struct husk_process *p, char *out, size_t n, struc
     struct stat sb;
     if (strchr(prog, '/')) {
         if (stat(prog, &sb) < 0)
-            return husk_err_set(err, errno, "exec: \"%s\"", prog);
+            return exec_error(err, errno, prog);
         if (S_ISDIR(sb.st_mode))
             return husk_err_set(err, EACCES, "exec: \"%s\": is a directory, not an executable", prog);
         snprintf(out, n, "%s", prog);
@@ -146,7 +159,7 @@ static int resolve_exec(const struct husk_process *p, char *out, size_t n, struc
         path = *end ? end + 1 : end;
     }
     if (saw_eacces)
-        return husk_err_set(err, EACCES, "exec: \"%s\"", prog);
+        return exec_error(err, EACCES, prog);
     return husk_err_set(err, 0, "exec: \"%s\": executable file not found in $PATH", prog);
 }
 
@@ -275,10 +288,18 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
     return 0;
 }
 
-int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, int sync, struct husk_err *err)
+int husk_proc_resolve(const struct husk_process *proc, char *exe, size_t n, struct husk_err *err)
+{
+    return resolve_exec(proc, exe, n, err);
+}
+
+int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const char *resolved, int sync,
+                   struct husk_err *err)
 {
     char exe[4096];
-    if (resolve_exec(proc, exe, sizeof exe, err) < 0)
+    if (resolved)
+        snprintf(exe, sizeof exe, "%s", resolved);
+    else if (resolve_exec(proc, exe, sizeof exe, err) < 0)
         return -1;
     if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return husk_err_set(err, errno, "set no_new_privs");
@@ -286,5 +307,5 @@ int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, int s
         return -1;
     char *none[] = {NULL};
     execve(exe, proc->args.v, proc->env.n ? proc->env.v : none);
-    return husk_err_set(err, errno, "exec: \"%s\"", proc->args.v[0]);
+    return exec_error(err, errno, proc->args.v[0]);
 }

@@ -13,8 +13,12 @@
  * the listener. */
 int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, struct husk_arena *ar, bool userns,
                       const int *keep, size_t nkeep, int preserve_fds, int sync, struct husk_err *err);
-/* no_new_privs, seccomp, execve through the container's PATH. Returns only on failure. */
-int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, int sync, struct husk_err *err);
+/* The program's path through the container's PATH, as execvp would find it; the error is
+ * runc's `exec: "prog": ...`. */
+int husk_proc_resolve(const struct husk_process *proc, char *exe, size_t n, struct husk_err *err);
+/* no_new_privs, seccomp, execve (of `resolved`, or resolved now). Returns only on failure. */
+int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const char *resolved, int sync,
+                   struct husk_err *err);
 /* Terminal: connect to --console-socket (before pivot_root / setns), then open a pty in the
  * container's devpts, send its master there and make it our stdio. */
 int husk_proc_connect_console(const char *path, struct husk_err *err);

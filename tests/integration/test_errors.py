@@ -74,18 +74,28 @@ def test_bad_config_names_path_and_leaves_nothing(husk):
     assert p.returncode == 1 and "unsupported version" in p.stderr
 
 
-def test_missing_executable_fails_start(husk):
+def test_missing_executable_fails_create(husk):
+    # like runc: the program is looked up at create, where engines read the error
     b = husk.bundle(["/nonexistent"])
-    cid, _ = husk.create(b)
-    p = husk.cmd("start", cid)
+    cid, p = husk.create(b, check=False)
     assert p.returncode == 1
-    assert 'exec: "/nonexistent": No such file or directory' in p.stderr
-    assert husk.wait_status(cid, "stopped")
+    assert 'exec: "/nonexistent": no such file or directory' in p.stderr
+    husk.assert_no_leftovers(cid, b)
     b = husk.bundle(["no-such-program"])
     cid, p = husk.run(b)
     assert p.returncode != 0
     assert 'exec: "no-such-program": executable file not found in $PATH' in p.stderr
     husk.assert_no_leftovers(cid, b)
+
+
+def test_program_removed_after_create_fails_start(husk):
+    b = husk.bundle(["/bin/mytrue"])
+    os.symlink("busybox", b / "rootfs" / "bin" / "mytrue")
+    cid, _ = husk.create(b)
+    os.unlink(b / "rootfs" / "bin" / "mytrue")
+    p = husk.cmd("start", cid)
+    assert p.returncode == 1 and 'exec: "/bin/mytrue": no such file or directory' in p.stderr
+    assert husk.wait_status(cid, "stopped")
 
 
 def test_failed_create_leaves_nothing(husk):

@@ -50,7 +50,7 @@ def test_exec_process_file(husk):
 def test_exec_errors(husk):
     cid = running(husk)
     p = husk.cmd("exec", cid, "/nonexistent")
-    assert p.returncode == 1 and 'exec: "/nonexistent": No such file or directory' in p.stderr
+    assert p.returncode == 1 and 'exec: "/nonexistent": no such file or directory' in p.stderr
     p = husk.cmd("exec", "nope", "true")
     assert p.returncode == 1 and "does not exist" in p.stderr
     husk.cmd("kill", cid, "KILL", check=True)
