@@ -272,12 +272,16 @@ static int apply_devices(struct res_ctx *x, const struct husk_resources *r, cons
 {
     if (!r->n_devices)
         return 0;
-    const struct husk_cgroup_dir *d = dir_for(x->cg, "devices");
-    if (!d || d->v2) {
-        /* cgroup v2 filters devices with an eBPF program; until husk attaches one the rules
-         * are not enforced, and it says so. */
-        husk_warn("linux.resources.devices: not enforced on this host (no cgroup v1 devices controller)");
-        return 0;
+    const struct husk_cgroup_dir *d = NULL;
+    for (int i = 0; i < x->cg->n && !d; i++)
+        if (!x->cg->dirs[i].v2 && has_ctrl(x->cg->dirs[i].ctrls, "devices"))
+            d = &x->cg->dirs[i];
+    if (!d) {
+        /* cgroup v2: the rules become an eBPF program on the container's cgroup */
+        for (int i = 0; i < x->cg->n; i++)
+            if (x->cg->dirs[i].v2)
+                return husk_devfilter_attach(x->cg->dirs[i].path, c, x->err);
+        return husk_err_set(x->err, 0, "cgroup: linux.resources.devices needs the devices controller or cgroup v2");
     }
     char rule[128];
     for (size_t i = 0; i < r->n_devices; i++) {

@@ -108,3 +108,35 @@ def test_update_live_limits(husk):
     f.write_text('{"pids": {"limit": "lots"}}')
     p = husk.cmd("update", "--resources", str(f), cid)
     assert p.returncode == 1 and ".linux.resources.pids.limit" in p.stderr
+
+
+def run_in_v2_view(husk, bundle, cid):
+    """husk run in a private mount namespace that sees a pure cgroup2 /sys/fs/cgroup
+    (../shared/TESTING.md): enough for placement, freeze and the eBPF device filter."""
+    import subprocess
+    from conftest import HUSK
+    script = 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"'
+    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                           HUSK, "--root", husk.root, "run", "--bundle", str(bundle), cid],
+                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+
+
+def test_v2_device_filter(husk):
+    def edit_deny(c):
+        c["process"]["capabilities"] = {k: ["CAP_MKNOD", "CAP_DAC_OVERRIDE"] for k in ("bounding", "effective", "permitted")}
+        c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}]}
+    script = "mknod /tmp/kmsg c 1 11 2>&1 && echo made; echo x > /dev/null && echo null-ok; head -c1 /dev/zero | wc -c"
+    cid = husk.new_id()
+    p = run_in_v2_view(husk, husk.bundle(["sh", "-c", script], edit=edit_deny), cid)
+    assert p.returncode == 0, p.stderr
+    assert "made" not in p.stdout and "Operation not permitted" in p.stdout
+    assert "null-ok" in p.stdout and p.stdout.split()[-1] == "1"  # default devices stay usable
+
+    def edit_allow(c):
+        edit_deny(c)
+        c["linux"]["resources"]["devices"].append({"allow": True, "type": "c", "major": 1, "minor": 11,
+                                                   "access": "m"})
+    cid = husk.new_id()
+    p = run_in_v2_view(husk, husk.bundle(["sh", "-c", script], edit=edit_allow), cid)
+    assert p.returncode == 0, p.stderr
+    assert "made" in p.stdout
