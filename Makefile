@@ -38,7 +38,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize integration engines install clean bench
+.PHONY: all check unit sanitize integration engines check-vm install clean bench
 
 all: husk
 
@@ -69,6 +69,10 @@ integration: husk
 engines: husk
 	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q -rs tests/engines
 
+# Real cgroup v2 controllers: a qemu VM with Debian's kernel runs tests/vm/payload.sh
+check-vm: husk
+	HUSK=$(CURDIR)/husk sh tests/vm/run.sh
+
 # Sequential on purpose: integration needs the binary, sanitize rebuilds in its own dir.
 check:
 	$(MAKE) husk
@@ -76,6 +80,7 @@ check:
 	$(MAKE) sanitize
 	$(MAKE) integration
 	$(MAKE) engines
+	$(MAKE) check-vm
 	$(MAKE) bench ITERATIONS=1
 
 bench: husk

@@ -1,10 +1,18 @@
 #!/bin/sh
 # Installs the Debian 12 packages husk's build and tests need (as root).
-# `install-deps.sh engines` adds podman, containerd and Docker for tests/engines.
+# Optional groups: `engines` (podman, containerd, Docker for tests/engines) and `vm` (qemu and
+# cpio for the cgroup-v2 VM of tests/vm); e.g. `install-deps.sh engines vm`.
 set -eu
 pkgs="build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev busybox-static \
 python3 python3-pytest python3-jsonschema iproute2"
-[ "${1:-}" = engines ] && pkgs="$pkgs podman conmon containerd docker.io"
+norec=""
+for group in "$@"; do
+    case $group in
+        engines) pkgs="$pkgs podman conmon containerd docker.io" ;;
+        vm) norec="qemu-system-x86 cpio" ;;
+        *) echo "install-deps: unknown group $group" >&2; exit 1 ;;
+    esac
+done
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -14,4 +22,17 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq $missing
+fi
+# qemu's recommends pull in a desktop's worth of media libraries: leave them out
+if [ -n "$norec" ]; then
+    missing=""
+    for p in $norec; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $missing
+    fi
 fi

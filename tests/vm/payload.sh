@@ -1,0 +1,94 @@
+#!/bin/sh
+# Cgroup v2 checks with every controller, run by the VM's init. Each check prints
+# "TEST name: PASS|FAIL"; the last line is "SUMMARY: N passed, M failed".
+PASS=0
+FAIL=0
+H="husk --root /run/husk"
+B=/bundle
+CG=/sys/fs/cgroup
+
+ok() { echo "TEST $1: PASS"; PASS=$((PASS + 1)); }
+bad() { echo "TEST $1: FAIL ($2)"; FAIL=$((FAIL + 1)); }
+check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "$*"; fi; }
+
+# config NAME ARGS_JSON RESOURCES_JSON [EXTRA_LINUX_JSON]
+config() {
+    cat > $B/config.json <<JSON
+{"ociVersion":"1.3.0","root":{"path":"rootfs"},"hostname":"vm",
+ "process":{"args":$2,"cwd":"/","env":["PATH=/bin:/sbin:/usr/bin:/usr/sbin"],
+   "capabilities":{"bounding":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"],"effective":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"],"permitted":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"]}},
+ "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+   {"destination":"/tmp","type":"tmpfs","source":"tmpfs"},
+   {"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["rw"]}],
+ "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"cgroup"}],
+   "cgroupsPath":"/husk-vm/$1","resources":$3${4:+,$4}}}
+JSON
+}
+
+# placement: the cgroup, the namespace rooted at it, every controller visible
+config place '["sh","-c","cat /proc/self/cgroup; cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max"]' \
+    '{"pids":{"limit":10},"memory":{"limit":67108864},"cpu":{"quota":50000,"period":100000,"shares":1024}}'
+out=$($H run --bundle $B place 2>&1)
+echo "$out" | sed 's/^/  /'
+check placement-ns-root [ "$(echo "$out" | sed -n 1p)" = "0::/" ]
+check pids-max-inside [ "$(echo "$out" | sed -n 2p)" = "10" ]
+check memory-max-inside [ "$(echo "$out" | sed -n 3p)" = "67108864" ]
+check cgroup-removed [ ! -e $CG/husk-vm/place ]
+
+# pids.max enforced: a fork loop hits the limit, pids.events counts the refusals
+config pids '["sh","-c","for i in $(seq 30); do sleep 5 & done; sleep 5"]' '{"pids":{"limit":8}}'
+$H run --detach --bundle $B pids >/dev/null 2>&1
+sleep 1
+cur=$(cat $CG/husk-vm/pids/pids.current 2>/dev/null)
+refused=$(sed -n 's/^max //p' $CG/husk-vm/pids/pids.events 2>/dev/null)
+check pids-enforced [ "${cur:-99}" -le 8 ]
+check pids-events [ "${refused:-0}" -gt 0 ]
+$H delete --force pids
+
+# memory.max enforced: a hog is OOM-killed and memory.events counts it
+config mem '["sh","-c","dd if=/dev/zero of=/dev/null bs=96M count=1"]' '{"memory":{"limit":33554432,"swap":33554432}}'
+$H create --bundle $B mem >/dev/null 2>&1
+$H start mem
+for i in $(seq 100); do $H state mem 2>/dev/null | grep -q stopped && break; sleep 0.1; done
+kills=$(sed -n 's/^oom_kill //p' $CG/husk-vm/mem/memory.events)
+check memory-oom-kill [ "${kills:-0}" -ge 1 ]
+$H delete --force mem
+
+# cpu.max throttles a busy loop
+config cpu '["sh","-c","i=0; end=$(($(date +%s)+2)); while [ $(date +%s) -lt $end ]; do i=$((i+1)); done"]' \
+    '{"cpu":{"quota":20000,"period":100000}}'
+$H create --bundle $B cpu >/dev/null 2>&1
+$H start cpu
+sleep 2.5
+thr=$(sed -n 's/^nr_throttled //p' $CG/husk-vm/cpu/cpu.stat)
+check cpu-max-file [ "$(cat $CG/husk-vm/cpu/cpu.max)" = "20000 100000" ]
+check cpu-throttled [ "${thr:-0}" -gt 0 ]
+$H delete --force cpu
+
+# devices: the eBPF filter denies what the rules deny, allows the default devices
+config dev '["sh","-c","mknod /tmp/k c 1 11 2>/dev/null && echo made; echo x > /dev/null && echo null-ok"]' \
+    '{"devices":[{"allow":false,"access":"rwm"}]}'
+out=$($H run --bundle $B dev 2>&1)
+check device-denied sh -c "! echo '$out' | grep -q made"
+check device-default-allowed sh -c "echo '$out' | grep -q null-ok"
+
+# pause / resume / update / kill --all / delete
+config life '["sleep","300"]' '{"pids":{"limit":20},"memory":{"limit":67108864}}'
+$H run --detach --bundle $B life
+$H pause life
+check pause-frozen grep -q "frozen 1" $CG/husk-vm/life/cgroup.events
+check pause-status sh -c "$H state life | grep -q paused"
+$H resume life
+check resume-thawed grep -q "frozen 0" $CG/husk-vm/life/cgroup.events
+$H update --memory 134217728 --pids-limit 30 life
+check update-memory [ "$(cat $CG/husk-vm/life/memory.max)" = "134217728" ]
+check update-pids [ "$(cat $CG/husk-vm/life/pids.max)" = "30" ]
+$H exec --detach life sleep 300
+check exec-in-cgroup [ "$(wc -l < $CG/husk-vm/life/cgroup.procs)" = "2" ]
+$H kill --all life KILL
+sleep 0.3
+check kill-all [ "$(wc -l < $CG/husk-vm/life/cgroup.procs)" = "0" ]
+$H delete --force life
+check delete-removes-cgroup [ ! -e $CG/husk-vm/life ]
+
+echo "SUMMARY: $PASS passed, $FAIL failed"
