@@ -45,6 +45,11 @@ bool husk_cgroup_frozen(const struct husk_cgroup *cg);
 /* Host pids in the container's cgroup (allocated, *n set). */
 pid_t *husk_cgroup_pids(const struct husk_cgroup *cg, size_t *n);
 
+/* `events`: runc's stats object ({"cpu":..,"memory":..,"pids":..}) and the OOM-kill count. */
+struct husk_jsonw;
+void husk_cgroup_stats(const struct husk_cgroup *cg, struct husk_jsonw *w);
+long long husk_cgroup_oom_kills(const struct husk_cgroup *cg);
+
 /* For the state file: one "created:ctrls:path" line per directory. */
 int husk_cgroup_serialize(const struct husk_cgroup *cg, char *out, size_t n);
 int husk_cgroup_parse(const char *s, struct husk_cgroup *cg);

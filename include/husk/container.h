@@ -30,6 +30,10 @@ int husk_container_pause(const char *root, const char *id, bool pause, struct hu
 /* Host pids of the container's processes (allocated). */
 pid_t *husk_container_pids(const char *root, const char *id, size_t *n, struct husk_err *err);
 
+/* `events`: with stats, one {"type":"stats",...} line; otherwise a line every interval
+ * seconds and an {"type":"oom"} line per OOM kill, until the container stops. */
+int husk_container_events(const char *root, const char *id, bool stats_once, int interval, struct husk_err *err);
+
 /* `update`: applies a linux.resources JSON object to a running container's cgroups. */
 int husk_container_update(const char *root, const char *id, const char *resources_json, struct husk_err *err);
 

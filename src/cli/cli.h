@@ -26,6 +26,6 @@ int cli_parse_int(const char *s, int *out);
 
 extern const struct command cmd_spec, cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete,
     cmd_list, cmd_exec, cmd_features, cmd_pause,
-    cmd_resume, cmd_ps, cmd_update;
+    cmd_resume, cmd_ps, cmd_update, cmd_events;
 
 #endif

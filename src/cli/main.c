@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const struct command *const commands[] = {
-    &cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete, &cmd_list, &cmd_ps, &cmd_pause, &cmd_resume, &cmd_update, &cmd_spec, &cmd_features,
+    &cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete, &cmd_list, &cmd_ps, &cmd_pause, &cmd_resume, &cmd_update, &cmd_events, &cmd_spec, &cmd_features,
 };
 
 static const struct opt_spec global_opts[] = {

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -414,5 +415,59 @@ int husk_container_update(const char *root, const char *id, const char *resource
     husk_cgroup_parse(st.cgroup, &cg);
     int rc = husk_cgroup_apply(&cg, cfg, err);
     husk_config_free(cfg);
+    return rc;
+}
+
+static void print_event(const char *type, const char *id, const struct husk_cgroup *cg)
+{
+    struct husk_jsonw w;
+    husk_jsonw_init(&w, 0);
+    husk_jsonw_begin_object(&w);
+    husk_jsonw_kv_str(&w, "type", type);
+    husk_jsonw_kv_str(&w, "id", id);
+    if (cg) {
+        husk_jsonw_key(&w, "data");
+        husk_cgroup_stats(cg, &w);
+    }
+    husk_jsonw_end_object(&w);
+    husk_jsonw_raw(&w, "\n");
+    if (w.buf)
+        fputs(w.buf, stdout);
+    fflush(stdout);
+    husk_jsonw_free(&w);
+}
+
+int husk_container_events(const char *root, const char *id, bool stats_once, int interval, struct husk_err *err)
+{
+    struct husk_state st;
+    int dirfd = open_container(root, id, &st, err);
+    if (dirfd < 0)
+        return -1;
+    /* no lock held while we watch: other commands must go on */
+    flock(dirfd, LOCK_UN);
+    struct husk_cgroup cg;
+    husk_cgroup_parse(st.cgroup, &cg);
+    int rc = 0;
+    if (husk_state_status(dirfd, &st) == HUSK_STOPPED) {
+        rc = husk_err_set(err, 0, "container \"%s\" is not running", id);
+    } else if (stats_once) {
+        print_event("stats", id, &cg);
+    } else {
+        long long ooms = husk_cgroup_oom_kills(&cg);
+        int ticks = 0;
+        while (husk_state_status(dirfd, &st) != HUSK_STOPPED) {
+            long long now = husk_cgroup_oom_kills(&cg);
+            for (; ooms < now; ooms++)
+                print_event("oom", id, NULL);
+            if (++ticks >= interval * 10) {
+                print_event("stats", id, &cg);
+                ticks = 0;
+            }
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    husk_state_free(&st);
+    close(dirfd);
     return rc;
 }

@@ -140,3 +140,20 @@ def test_v2_device_filter(husk):
     p = run_in_v2_view(husk, husk.bundle(["sh", "-c", script], edit=edit_allow), cid)
     assert p.returncode == 0, p.stderr
     assert "made" in p.stdout
+
+
+def test_events_stats_and_oom(husk):
+    import json
+    def edit(c):
+        c["linux"]["resources"] = {"memory": {"limit": 16 << 20, "swap": 16 << 20}}
+    b = husk.bundle(["sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 100"], edit=edit)
+    cid, p = husk.run(b, "--detach")
+    assert p.returncode == 0, p.stderr
+    import time
+    time.sleep(0.5)
+    p = husk.cmd("events", "--stats", cid, check=True)
+    ev = json.loads(p.stdout)
+    assert ev["type"] == "stats" and ev["id"] == cid
+    assert ev["data"]["memory"]["oomKills"] >= 1
+    assert ev["data"]["memory"]["usage"]["limit"] == 16 << 20
+    assert ev["data"]["pids"]["current"] == 1

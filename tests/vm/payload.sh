@@ -54,6 +54,16 @@ kills=$(sed -n 's/^oom_kill //p' $CG/husk-vm/mem/memory.events)
 check memory-oom-kill [ "${kills:-0}" -ge 1 ]
 $H delete --force mem
 
+# events: stats and the OOM count of a container whose child was OOM-killed
+config oom '["sh","-c","dd if=/dev/zero of=/dev/null bs=96M count=1; sleep 300"]' '{"memory":{"limit":33554432,"swap":33554432},"pids":{"limit":50}}'
+$H run --detach --bundle $B oom >/dev/null 2>&1
+sleep 1
+ev=$($H events --stats oom)
+echo "  $ev"
+check events-oom sh -c "echo '$ev' | grep -q '\"oomKills\":[1-9]'"
+check events-pids sh -c "echo '$ev' | grep -q '\"pids\":{\"current\":1'"
+$H delete --force oom
+
 # cpu.max throttles a busy loop
 config cpu '["sh","-c","i=0; end=$(($(date +%s)+2)); while [ $(date +%s) -lt $end ]; do i=$((i+1)); done"]' \
     '{"cpu":{"quota":20000,"period":100000}}'
