@@ -117,8 +117,10 @@ int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err)
     for (size_t s = 0; s < 3; s++)
         for (size_t i = 0; i < sets[s].v->n; i++) {
             cap_value_t v = husk_cap_from_name(sets[s].v->v[i]);
-            if (v > last)
-                continue;   /* the kernel does not know it: nothing to grant */
+            if (v > last) {
+                husk_warn("capability %s is unknown to the running kernel: skipped", sets[s].v->v[i]);
+                continue;
+            }
             cap_set_flag(st, sets[s].f, 1, &v, CAP_SET);
         }
     if (cap_set_proc(st) < 0)

@@ -275,6 +275,11 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         /* Until exec replaces us, /proc/PID/exe is the host's husk: keep the container's
          * processes from opening it (CVE-2019-5736). */
         prctl(PR_SET_DUMPABLE, 0);
+        /* config.md execCPUAffinity.initial: where we run before entering the cgroup */
+        if (proc.exec_cpu_initial && husk_set_affinity(proc.exec_cpu_initial, "execCPUAffinity.initial", &e) < 0) {
+            sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
+            _exit(1);
+        }
         for (size_t i = 0; i < N_NS; i++)
             if (nsfd[i] >= 0 && setns(nsfd[i], join_order[i]) < 0) {
                 husk_err_set(&e, errno, "join the container's %s namespace", husk_ns_name(join_order[i]));

@@ -102,6 +102,8 @@ void husk_init_main(struct init_args *a)
     struct husk_err err = {0};
     const struct husk_config *c = a->cfg;
     struct husk_process proc = c->process;
+    /* config.md: execCPUAffinity does not apply to the container's init */
+    proc.exec_cpu_initial = proc.exec_cpu_final = NULL;
     /* runtime.md: without a process, create works and start fails. */
     char root_dir[] = "/";
     if (!c->has_process)

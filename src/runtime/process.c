@@ -5,6 +5,7 @@
 #include "husk/security.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,16 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
     return 0;
 }
 
+int husk_set_affinity(const char *list, const char *what, struct husk_err *err)
+{
+    unsigned long mask[16];
+    if (husk_parse_cpu_list(list, mask, sizeof mask * 8) < 0)
+        return husk_err_set(err, 0, "config.json: .process.%s: invalid CPU list \"%s\"", what, list);
+    if (sched_setaffinity(0, sizeof mask, (cpu_set_t *)mask) < 0)
+        return husk_err_set(err, errno, "set %s \"%s\"", what, list);
+    return 0;
+}
+
 int husk_proc_resolve(const struct husk_process *proc, char *exe, size_t n, struct husk_err *err)
 {
     return resolve_exec(proc, exe, n, err);
@@ -305,7 +316,14 @@ int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const
         return husk_err_set(err, errno, "set no_new_privs");
     if (c->linux_.seccomp.set && proc->no_new_privileges && load_seccomp(&c->linux_.seccomp, sync, err) < 0)
         return -1;
+    if (proc->exec_cpu_final && husk_set_affinity(proc->exec_cpu_final, "execCPUAffinity.final", err) < 0)
+        return -1;
     char *none[] = {NULL};
     execve(exe, proc->args.v, proc->env.n ? proc->env.v : none);
-    return exec_error(err, errno, proc->args.v[0]);
+    int e = errno;
+    exec_error(err, e, proc->args.v[0]);
+    /* the program was found: a refusal now is most likely the filter we just loaded */
+    if ((e == EPERM || e == EACCES || e == ENOSYS) && c->linux_.seccomp.set)
+        husk_err_wrap(err, "linux.seccomp may block execve");
+    return -1;
 }

@@ -108,3 +108,17 @@ def test_container_cannot_reach_the_husk_binary(husk):
     # nothing of the host reaches the container through inherited fds either
     p = husk.cmd("exec", cid, "ls", "/proc/self/fd")
     assert sorted(p.stdout.split()) == ["0", "1", "2", "3"]
+
+
+def test_exec_cpu_affinity(husk):
+    def edit(c):
+        c["process"]["execCPUAffinity"] = {"initial": "0", "final": "0"}
+    cid = running(husk, edit=edit)
+    p = husk.cmd("exec", cid, "sh", "-c", "grep Cpus_allowed_list /proc/self/status")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[-1] == "0"
+    # not for the init
+    pid = husk.state(cid)["pid"]
+    with open(f"/proc/{pid}/status") as f:
+        allowed = [l for l in f if l.startswith("Cpus_allowed_list")][0].split()[-1]
+    assert allowed == open("/proc/self/status").read().split("Cpus_allowed_list:")[1].split()[0]

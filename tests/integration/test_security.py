@@ -94,3 +94,29 @@ def test_apparmor_refused_without_apparmor(husk):
     b = husk.bundle(edit=edit)
     cid, p = husk.create(b, check=False)
     assert p.returncode == 1 and "AppArmor is not enabled" in p.stderr
+
+
+def test_seccomp_blocking_execve_is_named(husk):
+    def edit(c):
+        c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                 "syscalls": [{"names": ["execve", "execveat"], "action": "SCMP_ACT_ERRNO"}]}
+    b = husk.bundle(["true"], edit=edit)
+    cid, _ = husk.create(b)
+    p = husk.cmd("start", cid)
+    assert p.returncode == 1 and "linux.seccomp may block execve" in p.stderr
+
+
+def test_cwd_cannot_reach_a_host_fd(husk):
+    # CVE-2024-21626: a leaked host fd must not be a way out through cwd
+    def edit(c):
+        c["process"]["cwd"] = "/proc/self/fd/7"
+    b = husk.bundle(["pwd"], edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "/proc/self/fd/7" in p.stderr
+    husk.assert_no_leftovers(cid, b)
+
+
+def test_no_pivot(husk):
+    cid, p = husk.run(husk.bundle(["sh", "-c", "ls /; cat /proc/self/mountinfo | wc -l"]), "--no-pivot")
+    assert p.returncode == 0, p.stderr
+    assert "bin" in p.stdout.split()
