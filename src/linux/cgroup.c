@@ -226,6 +226,20 @@ static int signal_dir(const char *dir, int sig)
 int husk_cgroup_signal_all(const struct husk_cgroup *cg, int sig)
 {
     int n = 0;
+    /* cgroup v2 kills a whole cgroup atomically, racing no fork */
+    if (sig == SIGKILL)
+        for (int i = 0; i < cg->n; i++)
+            if (cg->dirs[i].v2) {
+                char path[PATH_MAX + 16];
+                snprintf(path, sizeof path, "%s/cgroup.kill", cg->dirs[i].path);
+                int fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                    bool ok = write(fd, "1", 1) == 1;
+                    close(fd);
+                    if (ok)
+                        return 1;
+                }
+            }
     for (int i = 0; i < cg->n; i++) {
         /* every hierarchy holds the same processes; one is enough unless it is gone */
         n = signal_dir(cg->dirs[i].path, sig);

@@ -291,6 +291,31 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     st.n_annotations = cfg->n_annotations;
     hook_state = state_doc(&st, HUSK_CREATED);
 
+    /* Socket activation (sd_listen_fds): fds 3.. named by LISTEN_FDS are handed on like
+     * --preserve-fds, and the container's process sees itself as their owner (pid 1). */
+    struct husk_create_opts oc = *o;
+    const char *lfds = getenv("LISTEN_FDS");
+    int listen_n = lfds ? atoi(lfds) : 0;
+    if (listen_n > 0 && cfg->has_process) {
+        if (listen_n > oc.preserve_fds)
+            oc.preserve_fds = listen_n;
+        char **nv = husk_arena_alloc(&cfg->arena, (cfg->process.env.n + 3) * sizeof(char *));
+        if (!nv) {
+            husk_err_set(err, ENOMEM, "create");
+            goto fail;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < cfg->process.env.n; i++)
+            if (strncmp(cfg->process.env.v[i], "LISTEN_FDS=", 11) && strncmp(cfg->process.env.v[i], "LISTEN_PID=", 11))
+                nv[k++] = cfg->process.env.v[i];
+        char buf[32];
+        snprintf(buf, sizeof buf, "LISTEN_FDS=%d", listen_n);
+        nv[k++] = husk_arena_strdup(&cfg->arena, buf);
+        nv[k++] = husk_arena_strdup(&cfg->arena, "LISTEN_PID=1");
+        cfg->process.env.v = nv;
+        cfg->process.env.n = k;
+    }
+    o = &oc;
     /* Keep fds the init needs above the preserved range (runtime.md: fds 3..3+N-1). */
     int floor = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
     int child_sync = fcntl(sv[1], F_DUPFD_CLOEXEC, floor);

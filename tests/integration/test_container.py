@@ -230,3 +230,19 @@ def test_capability_the_host_withholds_is_refused(husk):
     b = husk.bundle(edit=edit)
     cid, p = husk.create(b, check=False)
     assert p.returncode == 1 and "CAP_SYS_RESOURCE is not in husk's own bounding set" in p.stderr
+
+
+def test_listen_fds_are_handed_on(husk, tmp_path):
+    f = tmp_path / "sock-standin"
+    f.write_text("activated\n")
+    fd = os.open(str(f), os.O_RDONLY)
+    try:
+        cid = husk.new_id()
+        b = husk.bundle(["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat /proc/self/fd/3"])
+        env = dict(os.environ, LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+        p = subprocess.run([HUSK, "--root", husk.root, "run", "--bundle", str(b), cid], env=env,
+                           capture_output=True, text=True, preexec_fn=_dup_to(fd, 3), close_fds=False, timeout=20)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.splitlines() == ["1 1", "activated"]
+    finally:
+        os.close(fd)
