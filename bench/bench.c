@@ -36,8 +36,8 @@ struct runtime {
     int n;
 };
 
-static char workdir[256], bundle[300], rootdir[300];
-static int iterations = 30;
+static char workdir[256], bundle[300], rootdir[300], heavy[300], sleeper[300];
+static int iterations = 30, many = 100;
 
 static double now_ms(void)
 {
@@ -110,16 +110,65 @@ static int floor_run(struct sample *acc)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int case_run(struct runtime *rt, int i, struct sample *out)
+static int run_bundle(struct runtime *rt, int i, struct sample *out, const char *b, const char *tag)
 {
     if (!rt->path)
         return floor_run(out);
     char id[64], *argv[16];
-    snprintf(id, sizeof id, "bench-run-%d", i);
+    snprintf(id, sizeof id, "bench-%s-%d", tag, i);
     int n = rt_argv(rt, argv, "run");
     argv[n++] = "--bundle";
-    argv[n++] = bundle;
+    argv[n++] = (char *)b;
     argv[n++] = id;
+    argv[n] = NULL;
+    return run_cmd(argv, out);
+}
+
+static int case_run(struct runtime *rt, int i, struct sample *out)
+{
+    return run_bundle(rt, i, out, bundle, "run");
+}
+
+/* 100 mounts, 1000 environment entries and a 300-rule seccomp profile. */
+static int case_heavy(struct runtime *rt, int i, struct sample *out)
+{
+    return run_bundle(rt, i, out, heavy, "heavy");
+}
+
+static int case_exec(struct runtime *rt, int i, struct sample *out)
+{
+    (void)i;
+    if (!rt->path)
+        return floor_run(out);
+    char *argv[16], id[64];
+    snprintf(id, sizeof id, "bench-sleeper-%s", rt->name);
+    int n = rt_argv(rt, argv, "exec");
+    argv[n++] = id;
+    argv[n++] = "/bin/true";
+    argv[n] = NULL;
+    return run_cmd(argv, out);
+}
+
+/* `state` of one container among `many` under the same --root. */
+static int case_state(struct runtime *rt, int i, struct sample *out)
+{
+    if (!rt->path)
+        return floor_run(out);
+    char *argv[16], id[64];
+    snprintf(id, sizeof id, "bench-many-%s-%d", rt->name, i % many);
+    int n = rt_argv(rt, argv, "state");
+    argv[n++] = id;
+    argv[n] = NULL;
+    return run_cmd(argv, out);
+}
+
+static int case_list(struct runtime *rt, int i, struct sample *out)
+{
+    (void)i;
+    if (!rt->path)
+        return floor_run(out);
+    char *argv[16];
+    int n = rt_argv(rt, argv, "list");
     argv[n] = NULL;
     return run_cmd(argv, out);
 }
@@ -218,6 +267,56 @@ static void report(const char *title, struct runtime *rts, int nrt, FILE *json, 
     fprintf(json, "\n  }");
 }
 
+/* Names for the heavy profile's rules: runtimes skip names unknown to them. */
+static const char *syscall_name(int i)
+{
+    static const char *const names[] = {
+        "read", "write", "open", "close", "stat", "fstat", "lstat", "poll", "lseek", "mmap", "mprotect", "munmap",
+        "brk", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "ioctl", "pread64", "pwrite64", "readv", "writev",
+        "access", "pipe", "select", "sched_yield", "mremap", "msync", "mincore", "madvise", "dup", "dup2", "pause",
+        "nanosleep", "getitimer", "alarm", "setitimer", "getpid", "sendfile", "socket", "connect", "accept",
+        "sendto", "recvfrom", "sendmsg", "recvmsg", "shutdown", "bind", "listen", "getsockname", "getpeername",
+        "socketpair", "setsockopt", "getsockopt", "clone", "fork", "vfork", "execve", "exit", "wait4", "kill",
+        "uname", "fcntl", "flock", "fsync", "fdatasync", "truncate", "ftruncate", "getdents", "getcwd", "chdir",
+        "fchdir", "rename", "mkdir", "rmdir", "creat", "link", "unlink", "symlink", "readlink", "chmod", "fchmod",
+        "chown", "fchown", "lchown", "umask", "gettimeofday", "getrlimit", "getrusage", "sysinfo", "times",
+        "getuid", "getgid", "setuid", "setgid", "geteuid", "getegid", "setpgid", "getppid", "getpgrp", "setsid",
+        "setreuid", "setregid", "getgroups", "setgroups", "setresuid", "getresuid", "setresgid", "getresgid",
+        "getpgid", "setfsuid", "setfsgid", "getsid", "capget", "capset", "rt_sigpending", "rt_sigtimedwait",
+        "rt_sigqueueinfo", "rt_sigsuspend", "sigaltstack", "utime", "mknod", "personality", "statfs", "fstatfs",
+        "getpriority", "setpriority", "sched_setparam", "sched_getparam", "sched_setscheduler",
+        "sched_getscheduler", "sched_get_priority_max", "sched_get_priority_min", "sched_rr_get_interval",
+        "mlock", "munlock", "mlockall", "munlockall", "prctl", "arch_prctl", "setrlimit", "sync", "gettid",
+        "readahead", "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr",
+        "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr", "tkill", "time", "futex",
+        "sched_setaffinity", "sched_getaffinity", "io_setup", "io_destroy", "io_getevents", "io_submit",
+        "io_cancel", "epoll_create", "getdents64", "set_tid_address", "restart_syscall", "semtimedop",
+        "fadvise64", "timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
+        "clock_gettime", "clock_getres", "clock_nanosleep", "exit_group", "epoll_wait", "epoll_ctl", "tgkill",
+        "utimes", "mbind", "set_mempolicy", "get_mempolicy", "mq_open", "mq_unlink", "mq_timedsend",
+        "mq_timedreceive", "mq_notify", "mq_getsetattr", "waitid", "inotify_init", "inotify_add_watch",
+        "inotify_rm_watch", "openat", "mkdirat", "mknodat", "fchownat", "futimesat", "newfstatat", "unlinkat",
+        "renameat", "linkat", "symlinkat", "readlinkat", "fchmodat", "faccessat", "pselect6", "ppoll",
+        "set_robust_list", "get_robust_list", "splice", "tee", "sync_file_range", "vmsplice", "utimensat",
+        "epoll_pwait", "signalfd", "timerfd_create", "eventfd", "fallocate", "timerfd_settime",
+        "timerfd_gettime", "accept4", "signalfd4", "eventfd2", "epoll_create1", "dup3", "pipe2",
+        "inotify_init1", "preadv", "pwritev", "rt_tgsigqueueinfo", "recvmmsg", "prlimit64", "syncfs",
+        "sendmmsg", "setns", "getcpu", "process_vm_readv", "process_vm_writev", "sched_setattr",
+        "sched_getattr", "renameat2", "getrandom", "memfd_create", "execveat", "membarrier", "mlock2",
+        "copy_file_range", "preadv2", "pwritev2", "pkey_mprotect", "pkey_alloc", "pkey_free", "statx",
+        "rseq", "io_pgetevents", "pidfd_send_signal", "io_uring_setup", "io_uring_enter",
+        "io_uring_register", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick",
+        "pidfd_open", "clone3", "close_range", "openat2", "pidfd_getfd", "faccessat2", "process_madvise",
+        "epoll_pwait2", "mount_setattr", "landlock_create_ruleset", "landlock_add_rule",
+        "landlock_restrict_self", "memfd_secret", "process_mrelease", "futex_waitv", "set_mempolicy_home_node",
+        "cachestat", "fchmodat2", "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue",
+        "statmount", "listmount", "lsm_get_self_attr", "lsm_set_self_attr", "lsm_list_modules", "mseal",
+        "umount2", "mount", "pivot_root", "chroot", "sethostname", "setdomainname", "keyctl", "add_key",
+        "request_key", "seccomp", "bpf", "perf_event_open", "userfaultfd", "iopl", "ioperm",
+    };
+    return names[i % (int)(sizeof names / sizeof *names)];
+}
+
 static int make_bundle(const char *husk, const char *repo)
 {
     char cmd[1200];
@@ -238,7 +337,122 @@ static int make_bundle(const char *husk, const char *repo)
             "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
             "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"mode=755\"]}],"
             "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"uts\"},{\"type\":\"ipc\"}]}}\n");
+    if (fclose(f) != 0)
+        return -1;
+    /* the heavy bundle shares the rootfs */
+    snprintf(path, sizeof path, "%s/config.json", heavy);
+    f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s/rootfs\"},\"process\":{\"args\":[\"/bin/true\"],"
+               "\"cwd\":\"/\",\"noNewPrivileges\":true,\"env\":[\"PATH=/bin\"", bundle);
+    for (int i = 0; i < 1000; i++)
+        fprintf(f, ",\"VAR%d=value-%d\"", i, i);
+    fprintf(f, "]},\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+               "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"mode=755\"]}");
+    for (int i = 0; i < 98; i++)
+        fprintf(f, ",{\"destination\":\"/tmp/m%d\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"nodev\",\"size=1m\"]}", i);
+    fprintf(f, "],\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"uts\"},{\"type\":\"ipc\"}],"
+               "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,\"architectures\":[\"SCMP_ARCH_X86_64\"],\"syscalls\":[");
+    /* an allow list in the shape of Docker's default profile: one rule per syscall */
+    for (int nr = 0; nr < 300; nr++)
+        fprintf(f, "%s{\"names\":[\"%s\"],\"action\":\"SCMP_ACT_ALLOW\"}", nr ? "," : "", syscall_name(nr));
+    fprintf(f, "]}}}\n");
+    if (fclose(f) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/config.json", sleeper);
+    f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s/rootfs\"},\"process\":{\"args\":[\"/bin/sleep\",\"600\"],"
+               "\"cwd\":\"/\",\"env\":[\"PATH=/bin\"]},\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
+               "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"uts\"},{\"type\":\"ipc\"}]}}\n", bundle);
     return fclose(f);
+}
+
+/* Starts `count` sleeping containers named PREFIX-N for a runtime (outside the timings). */
+static void start_sleepers(struct runtime *rt, const char *prefix, int count)
+{
+    for (int i = 0; i < count; i++) {
+        char id[96], *argv[16];
+        struct sample ignored = {0};
+        snprintf(id, sizeof id, prefix, rt->name, i);
+        int n = rt_argv(rt, argv, "run");
+        argv[n++] = "--detach";
+        argv[n++] = "--bundle";
+        argv[n++] = sleeper;
+        argv[n++] = id;
+        argv[n] = NULL;
+        run_cmd(argv, &ignored);
+    }
+}
+
+static void remove_all(struct runtime *rt)
+{
+    char *argv[16];
+    int n = rt_argv(rt, argv, "list");
+    argv[n++] = "-q";
+    argv[n] = NULL;
+    int p[2];
+    if (pipe(p) < 0)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(p[1]);
+    FILE *in = fdopen(p[0], "r");
+    char line[256];
+    while (in && fgets(line, sizeof line, in)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0])
+            continue;
+        char *dargv[16];
+        struct sample ignored = {0};
+        int k = rt_argv(rt, dargv, "delete");
+        dargv[k++] = "--force";
+        dargv[k++] = line;
+        dargv[k] = NULL;
+        run_cmd(dargv, &ignored);
+    }
+    if (in)
+        fclose(in);
+    waitpid(pid, NULL, 0);
+}
+
+/* N workers each running containers back to back for `secs`: runs per second. */
+static double throughput(struct runtime *rt, int workers, double secs)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return 0;
+    double t0 = now_ms();
+    for (int w = 0; w < workers; w++) {
+        if (fork() == 0) {
+            close(p[0]);
+            int done = 0;
+            while (now_ms() - t0 < secs * 1000) {
+                struct sample s = {0};
+                if (run_bundle(rt, w * 100000 + done, &s, bundle, "tp") == 0)
+                    done++;
+            }
+            (void)!write(p[1], &done, sizeof done);
+            _exit(0);
+        }
+    }
+    close(p[1]);
+    int total = 0, d;
+    while (read(p[0], &d, sizeof d) == sizeof d)
+        total += d;
+    close(p[0]);
+    while (wait(NULL) > 0)
+        ;
+    return total / ((now_ms() - t0) / 1000.0);
 }
 
 int main(int argc, char **argv)
@@ -251,6 +465,8 @@ int main(int argc, char **argv)
             iterations = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--json") && i + 1 < argc)
             json_out = argv[++i];
+        else if (!strcmp(argv[i], "--containers") && i + 1 < argc)
+            many = atoi(argv[++i]);
     }
     if (iterations < 1 || iterations > MAX_ITER)
         iterations = 30;
@@ -269,7 +485,13 @@ int main(int argc, char **argv)
         return 1;
     snprintf(bundle, sizeof bundle, "%s/bundle", workdir);
     snprintf(rootdir, sizeof rootdir, "%s/state", workdir);
+    snprintf(heavy, sizeof heavy, "%s/heavy", workdir);
+    snprintf(sleeper, sizeof sleeper, "%s/sleeper", workdir);
     mkdir(bundle, 0755);
+    mkdir(heavy, 0755);
+    mkdir(sleeper, 0755);
+    if (many < 1)
+        many = 1;
     if (make_bundle(husk, repo) < 0) {
         fprintf(stderr, "bench: cannot make the bundle\n");
         return 1;
@@ -295,10 +517,21 @@ int main(int argc, char **argv)
     struct { const char *title; int (*fn)(struct runtime *, int, struct sample *); } cases[] = {
         {"run /bin/true", case_run},
         {"create+start+wait+delete", case_lifecycle},
+        {"run, 100 mounts + 1000 env + 300 seccomp rules", case_heavy},
+        {"exec /bin/true into a running container", case_exec},
+        {"state, one of N containers under --root", case_state},
+        {"list, N containers under --root", case_list},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        for (int r = 0; r < nrt; r++)
+        for (int r = 0; r < nrt; r++) {
             rts[r].n = 0;
+            if (!rts[r].ok || !rts[r].path)
+                continue;
+            if (cases[c].fn == case_exec)
+                start_sleepers(&rts[r], "bench-sleeper-%s", 1);
+            if (cases[c].fn == case_state)
+                start_sleepers(&rts[r], "bench-many-%s-%d", many);
+        }
         for (int i = 0; i < iterations; i++)
             for (int r = 0; r < nrt; r++) {
                 if (!rts[r].ok)
@@ -312,11 +545,43 @@ int main(int argc, char **argv)
                 }
                 rts[r].s[rts[r].n++] = s;
             }
-        report(cases[c].title, rts, nrt, json, c == 0);
+        char title[128];
+        snprintf(title, sizeof title, "%s", cases[c].title);
+        if (cases[c].fn == case_state || cases[c].fn == case_list)
+            snprintf(title, sizeof title, "%.60s (N=%d)", cases[c].title, many);
+        report(title, rts, nrt, json, c == 0);
+        if (cases[c].fn == case_list)
+            for (int r = 0; r < nrt; r++)
+                if (rts[r].path)
+                    remove_all(&rts[r]);
         for (int r = 0; r < nrt; r++)
             rts[r].ok = !rts[r].path || access(rts[r].path, X_OK) == 0;
     }
-    fprintf(json, "\n}\n");
+    /* throughput: workers running containers back to back */
+    double secs = iterations > 1 ? 5.0 : 0.5;
+    printf("\nthroughput, containers run per second (%.1fs per measurement)\n  %-7s", secs, "workers");
+    int workers[] = {1, 2, 10};
+    for (int r = 0; r < nrt; r++)
+        if (rts[r].path && rts[r].ok)
+            printf(" %9s", rts[r].name);
+    printf("\n");
+    fprintf(json, ",\n  \"throughput_per_s\": {");
+    for (int k = 0; k < 3; k++) {
+        printf("  %-7d", workers[k]);
+        fprintf(json, "%s\n    \"%d\": {", k ? "," : "", workers[k]);
+        bool first = true;
+        for (int r = 0; r < nrt; r++) {
+            if (!rts[r].path || !rts[r].ok)
+                continue;
+            double tp = throughput(&rts[r], workers[k], secs);
+            printf(" %9.1f", tp);
+            fprintf(json, "%s\"%s\": %.2f", first ? "" : ", ", rts[r].name, tp);
+            first = false;
+        }
+        fprintf(json, "}");
+        printf("\n");
+    }
+    fprintf(json, "\n  }\n}\n");
     fclose(json);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", workdir);
