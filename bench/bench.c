@@ -74,12 +74,16 @@ static int run_cmd(char *const argv[], struct sample *acc)
 
 static int rt_argv(const struct runtime *rt, char **argv, const char *cmd)
 {
+    /* a state root per runtime: their state formats differ */
+    static char roots[MAX_RT][400];
+    int slot = rt->name[0] == 'h' ? 0 : rt->name[0] == 'r' ? 1 : 2;
+    snprintf(roots[slot], sizeof roots[slot], "%s/%s", rootdir, rt->name);
     int n = 0;
     argv[n++] = (char *)rt->path;
     if (rt->extra)
         argv[n++] = (char *)rt->extra;
     argv[n++] = "--root";
-    argv[n++] = rootdir;
+    argv[n++] = roots[slot];
     argv[n++] = (char *)cmd;
     return n;
 }
@@ -418,7 +422,8 @@ static void remove_all(struct runtime *rt)
         dargv[k++] = "--force";
         dargv[k++] = line;
         dargv[k] = NULL;
-        run_cmd(dargv, &ignored);
+        if (run_cmd(dargv, &ignored) != 0 || getenv("BENCH_VERBOSE"))
+            fprintf(stderr, "bench: %s delete --force %s\n", rt->name, line);
     }
     if (in)
         fclose(in);
