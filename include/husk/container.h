@@ -59,5 +59,8 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err);
 /* `run` with a terminal and no console socket: relays between the pty master and our own
  * stdio (raw mode, window size) until the process `pid` exits; returns its wait status. */
 int husk_console_relay(int master, pid_t pid, int *status);
+/* Waits for pid (our child), forwarding TERM, INT, HUP, QUIT, USR1, USR2 and WINCH to it,
+ * relaying the pty when master >= 0. Returns the exit code, 128+N when killed by signal N. */
+int husk_wait_forwarding(pid_t pid, int master);
 
 #endif

@@ -49,6 +49,10 @@ unsigned long long husk_proc_start_time(pid_t pid);
 /* `state` output: the runtime.md document plus runc's rootfs/created/owner. */
 char *husk_state_json(const struct husk_state *st, enum husk_status status, int indent);
 
+/* --pid-file: the pid, written to a temporary file and renamed into place (engines read it
+ * as soon as it exists). */
+int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *err);
+
 /* Name of the socket the created init waits on until `start`. */
 #define HUSK_START_SOCK "start.sock"
 #define HUSK_STATE_FILE "state.json"

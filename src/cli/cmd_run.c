@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "husk/container.h"
+#include "husk/fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,30 +23,6 @@ static const char *const help[] = {
 int cli_create_opts(const struct globals *g, const struct parsed_args *a, const struct opt_spec *s,
                     struct husk_create_opts *o, struct husk_err *err);
 
-static volatile sig_atomic_t target_pid;
-
-/* The pty master the container sent during create, if it has a terminal. */
-static int recv_fd(int sock)
-{
-    char data[64];
-    struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
-    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
-    if (recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
-        return -1;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    if (!cm || cm->cmsg_type != SCM_RIGHTS)
-        return -1;
-    int fd;
-    memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-    return fd;
-}
-
-static void forward(int sig)
-{
-    if (target_pid > 0)
-        kill(target_pid, sig);
-}
 
 static int run(const struct globals *g, const struct parsed_args *a, const struct opt_spec *s)
 {
@@ -70,7 +47,11 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
         close(csv[1]);
     if (pid < 0)
         return cli_fail(&err);
-    int master = csv[0] >= 0 ? recv_fd(csv[0]) : -1;
+    /* the pty master the container sent during create, if it has a terminal */
+    char name[64];
+    int master = -1;
+    if (csv[0] >= 0)
+        husk_recv_fd(csv[0], name, sizeof name, MSG_DONTWAIT, &master);
     if (csv[0] >= 0)
         close(csv[0]);
     if (husk_container_start(g->root, o.id, &err) < 0) {
@@ -80,25 +61,9 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     }
     if (detach)
         return 0;
-    /* Signals sent to `husk run` go to the container, as with runc. */
-    target_pid = pid;
-    struct sigaction sa = {.sa_handler = forward};
-    sigemptyset(&sa.sa_mask);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-        sigaction(sigs[i], &sa, NULL);
-    int status = 0;
-    pid_t w = pid;
-    if (master >= 0) {
-        if (husk_console_relay(master, pid, &status) < 0)
-            w = -1;
+    int code = husk_wait_forwarding(pid, master);
+    if (master >= 0)
         close(master);
-    } else {
-        do
-            w = waitpid(pid, &status, 0);
-        while (w < 0 && errno == EINTR);
-    }
-    int code = w < 0 ? 255 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (!cli_flag(s, a, "keep") && husk_container_delete(g->root, o.id, true, &err) < 0)
         cli_fail(&err);
     return code;

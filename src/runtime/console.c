@@ -1,5 +1,5 @@
-/* Foreground `run` with a terminal: relay the container's pty to our own terminal
- * (reference/terminals.md "foreground"). */
+/* Foreground `run` and `exec`: wait for the process, forwarding our signals to it, and with
+ * a terminal relay its pty to our own (reference/terminals.md "foreground"). */
 #include "husk/container.h"
 
 #include <errno.h>
@@ -94,4 +94,34 @@ int husk_console_relay(int master, pid_t pid, int *status)
     if (pidfd >= 0)
         close(pidfd);
     return rc < 0 ? -1 : 0;
+}
+
+static volatile sig_atomic_t target_pid;
+
+static void forward(int sig)
+{
+    if (target_pid > 0)
+        kill(target_pid, sig);
+}
+
+int husk_wait_forwarding(pid_t pid, int master)
+{
+    /* Signals sent to husk go to the process, as with runc. */
+    target_pid = pid;
+    struct sigaction sa = {.sa_handler = forward};
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        sigaction(sigs[i], &sa, NULL);
+    int status = 0;
+    pid_t w = pid;
+    if (master >= 0) {
+        if (husk_console_relay(master, pid, &status) < 0)
+            w = -1;
+    } else {
+        do
+            w = waitpid(pid, &status, 0);
+        while (w < 0 && errno == EINTR);
+    }
+    return w < 0 ? 255 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

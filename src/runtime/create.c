@@ -184,26 +184,6 @@ static int copy_config(const char *src, int dirfd, struct husk_err *err)
     return rc;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct husk_err *err)
-{
-    char tmp[PATH_MAX + 16], buf[32];
-    snprintf(tmp, sizeof tmp, "%s.husk-tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return husk_err_set(err, errno, "write pid file `%s`", path);
-    int n = snprintf(buf, sizeof buf, "%d", pid);
-    bool ok = write(fd, buf, n) == n;
-    int e = errno;
-    close(fd);
-    if (!ok || rename(tmp, path) < 0) {
-        if (ok)
-            e = errno;
-        unlink(tmp);
-        return husk_err_set(err, e, "write pid file `%s`", path);
-    }
-    return 0;
-}
-
 static int listen_start_sock(int dirfd, struct husk_err *err)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -453,7 +433,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     st.start_time = husk_proc_start_time(pid);
     if (husk_state_save(dirfd, &st, err) < 0)
         goto fail;
-    if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)
+    if (o->pid_file && husk_write_pid_file(o->pid_file, pid, err) < 0)
         goto fail;
     close(sv[0]);
     close(dirfd);

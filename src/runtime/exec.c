@@ -171,31 +171,6 @@ static int build_process(const struct husk_exec_opts *o, const struct husk_confi
     return 0;
 }
 
-static volatile sig_atomic_t exec_pid;
-
-static void forward(int sig)
-{
-    if (exec_pid > 0)
-        kill(exec_pid, sig);
-}
-
-static int write_pid(const char *path, pid_t pid, struct husk_err *err)
-{
-    char tmp[PATH_MAX + 16], buf[32];
-    snprintf(tmp, sizeof tmp, "%s.husk-tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return husk_err_set(err, errno, "write pid file `%s`", path);
-    int n = snprintf(buf, sizeof buf, "%d", pid);
-    bool ok = write(fd, buf, n) == n;
-    close(fd);
-    if (!ok || rename(tmp, path) < 0) {
-        unlink(tmp);
-        return husk_err_set(err, errno, "write pid file `%s`", path);
-    }
-    return 0;
-}
-
 int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
 {
     if (husk_id_validate(o->id, err) < 0)
@@ -364,24 +339,13 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         goto out;
     }
     /* EOF: the socket closed on exec. */
-    if (o->pid_file && write_pid(o->pid_file, pid, err) < 0)
+    if (o->pid_file && husk_write_pid_file(o->pid_file, pid, err) < 0)
         goto out;
     if (o->detach) {
         rc = 0;
         goto out;
     }
-    exec_pid = pid;
-    struct sigaction sa = {.sa_handler = forward};
-    sigemptyset(&sa.sa_mask);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-        sigaction(sigs[i], &sa, NULL);
-    int status = 0;
-    pid_t w;
-    do
-        w = waitpid(pid, &status, 0);
-    while (w < 0 && errno == EINTR);
-    rc = w < 0 ? 255 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    rc = husk_wait_forwarding(pid, -1);
 out:
     for (size_t i = 0; i < N_NS; i++)
         if (nsfd[i] >= 0)

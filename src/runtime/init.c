@@ -2,6 +2,7 @@
  * `start`, then execs the user's program (runtime.md "Lifecycle" steps 3–7). */
 #include "init_internal.h"
 #include "process_internal.h"
+#include "husk/fdpass.h"
 #include "husk/hooks.h"
 #include "husk/rootfs.h"
 #include "husk/security.h"
@@ -47,40 +48,15 @@ int sync_send(int fd, int type, int value, const char *msg)
 int sync_send_fd(int sock, int type, int fd)
 {
     struct sync_packet p = {.type = type};
-    struct iovec iov = {.iov_base = &p, .iov_len = offsetof(struct sync_packet, msg)};
-    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-    ssize_t n;
-    do
-        n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n < 0 ? -1 : 0;
+    return husk_send_fd(sock, &p, offsetof(struct sync_packet, msg), fd);
 }
 
 int sync_recv(int fd, struct sync_packet *p)
 {
     memset(p, 0, sizeof *p);
-    p->fd = -1;
-    struct iovec iov = {.iov_base = p, .iov_len = offsetof(struct sync_packet, fd)};
-    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
-    ssize_t n;
-    do
-        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -1;
-    if (n == 0)
-        return 0;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-        memcpy(&p->fd, CMSG_DATA(cm), sizeof(int));
+    long n = husk_recv_fd(fd, p, offsetof(struct sync_packet, fd), 0, &p->fd);
+    if (n <= 0)
+        return n < 0 ? -1 : 0;
     p->msg[sizeof p->msg - 1] = '\0';
     return 1;
 }

@@ -2,6 +2,7 @@
  * rlimits, scheduling, LSM, seccomp, user, capabilities, cwd, environment, exec. */
 #include "process_internal.h"
 #include "init_internal.h"
+#include "husk/fdpass.h"
 #include "husk/security.h"
 
 #include <errno.h>
@@ -66,17 +67,8 @@ int husk_proc_console(int sock, const struct husk_process *p, struct husk_err *e
         if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
             return husk_err_set(err, errno, "bind %s on /dev/console", name);
     }
-    char buf[] = "/dev/ptmx";
-    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf - 1};
-    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &master, sizeof(int));
-    if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+    /* runc's protocol: the fd with its name as the payload */
+    if (husk_send_fd(sock, "/dev/ptmx", 9, master) < 0)
         return husk_err_set(err, errno, "send the pty to the console socket");
     close(master);
     close(sock);

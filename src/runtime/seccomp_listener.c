@@ -1,5 +1,6 @@
 /* config-linux.md "The Container Process State": the seccomp notify fd goes to
  * listenerPath with a JSON payload, the fd by SCM_RIGHTS in the same sendmsg. */
+#include "husk/fdpass.h"
 #include "husk/jsonw.h"
 #include "init_internal.h"
 
@@ -51,16 +52,7 @@ int husk_seccomp_forward(const struct husk_config *c, int notify_fd, pid_t pid, 
         husk_err_set(err, ENOMEM, "seccomp listener payload");
         goto out;
     }
-    struct iovec iov = {.iov_base = w.buf, .iov_len = w.len};
-    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &notify_fd, sizeof notify_fd);
-    if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0) {
+    if (husk_send_fd(sock, w.buf, w.len, notify_fd) < 0) {
         husk_err_set(err, errno, "seccomp: send to listener `%s`", path);
         goto out;
     }

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,4 +327,24 @@ enum husk_status husk_state_status(int dirfd, const struct husk_state *st)
             return HUSK_PAUSED;
     }
     return HUSK_RUNNING;
+}
+
+int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *err)
+{
+    char tmp[PATH_MAX + 16], buf[32];
+    snprintf(tmp, sizeof tmp, "%s.husk-tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return husk_err_set(err, errno, "write pid file `%s`", path);
+    int n = snprintf(buf, sizeof buf, "%d", pid);
+    bool ok = write(fd, buf, n) == n;
+    int e = errno;
+    close(fd);
+    if (!ok || rename(tmp, path) < 0) {
+        if (ok)
+            e = errno;
+        unlink(tmp);
+        return husk_err_set(err, e, "write pid file `%s`", path);
+    }
+    return 0;
 }
