@@ -13,26 +13,25 @@ for group in "$@"; do
         *) echo "install-deps: unknown group $group" >&2; exit 1 ;;
     esac
 done
-missing=""
-for p in $pkgs; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
+# install PACKAGES... [--no-install-recommends]: whichever are not installed yet
+install() {
+    opts=""
+    missing=""
+    for p in "$@"; do
+        case $p in
+            --*) opts="$opts $p" ;;
+            *) dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p" ;;
+        esac
+    done
+    [ -n "$missing" ] || return 0
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # shellcheck disable=SC2086
-    apt-get install -y -qq $missing
-fi
+    apt-get install -y -qq $opts $missing
+}
+
+# shellcheck disable=SC2086
+install $pkgs
 # qemu's recommends pull in a desktop's worth of media libraries: leave them out
-if [ -n "$norec" ]; then
-    missing=""
-    for p in $norec; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-    done
-    if [ -n "$missing" ]; then
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        # shellcheck disable=SC2086
-        apt-get install -y -qq --no-install-recommends $missing
-    fi
-fi
+# shellcheck disable=SC2086
+[ -z "$norec" ] || install --no-install-recommends $norec

@@ -1,6 +1,7 @@
 /* cgroup placement and removal; resources are written by cgroup_res.c. */
 #include "husk/cgroup.h"
 #include "cgroup_internal.h"
+#include "husk/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -353,15 +354,7 @@ static int read_line(const char *dir, const char *file, char *out, size_t n)
 {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t r = read(fd, out, n - 1);
-    close(fd);
-    if (r < 0)
-        return -1;
-    out[r] = '\0';
-    return 0;
+    return husk_read_file(path, out, n);
 }
 
 bool husk_cgroup_frozen(const struct husk_cgroup *cg)

@@ -1,6 +1,7 @@
 /* linux.resources → cgroup files (config-linux.md "Control groups"; v2 names from
  * ../shared/reference/cgroup-v2.md). */
 #include "cgroup_internal.h"
+#include "husk/fileio.h"
 #include "husk/log.h"
 
 #include <errno.h>
@@ -15,27 +16,16 @@ int husk_cg_write(const struct husk_cgroup_dir *d, const char *file, const char 
 {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", d->path, file);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return husk_err_set(err, errno, "cgroup: open `%s`", path);
-    ssize_t n = write(fd, value, strlen(value));
-    int e = errno;
-    close(fd);
-    if (n < 0)
-        return husk_err_set(err, e, "cgroup: write \"%s\" to `%s`", value, path);
+    if (husk_write_file(path, value, strlen(value), err) < 0)
+        return husk_err_wrap(err, "cgroup: \"%s\"", value);
     return 0;
 }
 
+/* First line of a small file. */
 static int read_small(const char *path, char *out, size_t n)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (husk_read_file(path, out, n) < 0)
         return -1;
-    ssize_t r = read(fd, out, n - 1);
-    close(fd);
-    if (r < 0)
-        return -1;
-    out[r] = '\0';
     out[strcspn(out, "\n")] = '\0';
     return 0;
 }

@@ -2,6 +2,7 @@
  * created, record the state (runtime.md "create"). */
 #include "husk/cgroup.h"
 #include "husk/container.h"
+#include "husk/fileio.h"
 #include "husk/hooks.h"
 #include "husk/log.h"
 #include "husk/rootfs.h"
@@ -37,19 +38,6 @@ static const int ns_order[] = {
     CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS,
 };
 
-static int write_file_at(const char *path, const char *data, struct husk_err *err)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return husk_err_set(err, errno, "open `%s`", path);
-    ssize_t n = write(fd, data, strlen(data));
-    int e = errno;
-    close(fd);
-    if (n < 0)
-        return husk_err_set(err, e, "write `%s`", path);
-    return 0;
-}
-
 static int write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m, struct husk_err *err)
 {
     char buf[4096], path[64];
@@ -62,7 +50,7 @@ static int write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m,
         off += n;
     }
     snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
-    if (write_file_at(path, buf, err) < 0)
+    if (husk_write_file(path, buf, strlen(buf), err) < 0)
         return husk_err_wrap(err, "user namespace %s", file);
     return 0;
 }
@@ -77,7 +65,7 @@ static int write_time_offsets(const struct husk_config *c, struct husk_err *err)
     }
     if (!buf[0])
         return 0;
-    return write_file_at("/proc/self/timens_offsets", buf, err);
+    return husk_write_file("/proc/self/timens_offsets", buf, strlen(buf), err);
 }
 
 /* With cgroup_fd >= 0 the child is born in that cgroup2 directory: no migration later,

@@ -11,7 +11,11 @@ OUT=$(cd "$OUT" && pwd)
 
 # The kernel: once, cached.
 if [ ! -s "$OUT/vmlinuz" ]; then
-    pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
+    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}')
+    if [ -z "$pkg" ]; then
+        apt-get update -qq
+        pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
+    fi
     [ -n "$pkg" ] || { echo "vm: no linux-image package found (apt-get update?)" >&2; exit 1; }
     rm -rf "$OUT/kpkg" && mkdir -p "$OUT/kpkg"
     (cd "$OUT/kpkg" && apt-get download "$pkg" >/dev/null)

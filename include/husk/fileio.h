@@ -1,0 +1,14 @@
+/* Small whole-file reads and writes: /proc and cgroup files, id maps, sysctls. */
+#ifndef HUSK_FILEIO_H
+#define HUSK_FILEIO_H
+
+#include <stddef.h>
+
+#include "husk/err.h"
+
+/* One write(2) of data to an existing file; "open `path`" / "write `path`" errors. */
+int husk_write_file(const char *path, const char *data, size_t len, struct husk_err *err);
+/* Up to n-1 bytes, NUL-terminated; -1 (errno set) when it cannot be read. */
+int husk_read_file(const char *path, char *out, size_t n);
+
+#endif
