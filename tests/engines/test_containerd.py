@@ -43,6 +43,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
     ctr("images", "import", "--no-unpack=false", tar)
     env["ref"] = ref
     env["ctr"] = ctr
+    env["sock"] = str(sock)
     yield env
     proc.send_signal(signal.SIGTERM)
     try:
@@ -92,3 +93,11 @@ def test_bad_executable_reaches_the_user(ctrd):
     p = ctrd["ctr"](*run_args(ctrd, "--rm", ctrd["ref"], "c-bad", "/nonexistent"), check=False)
     assert p.returncode != 0
     assert "/nonexistent" in p.stderr and "no such file or directory" in p.stderr.lower()
+
+
+def test_run_with_a_terminal(ctrd):
+    import shlex
+    args = ["ctr", "-a", ctrd["sock"], *run_args(ctrd, "--rm", "-t", ctrd["ref"], "c-tty", "sh", "-c", "tty")]
+    p = subprocess.run(["script", "-qec", " ".join(shlex.quote(a) for a in args), "/dev/null"],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert "/dev/pts/" in p.stdout, p.stdout + p.stderr

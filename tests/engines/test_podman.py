@@ -30,7 +30,13 @@ husk = ["{HUSK}"]
             "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file",
             "--runtime", "husk"]
 
-    def pm(*args, check=True, timeout=120):
+    def pm(*args, check=True, timeout=120, tty=False):
+        if tty:
+            # a real terminal for -t, as a user's shell would have (ENGINES.md)
+            import shlex
+            line = " ".join(shlex.quote(a) for a in [*base, *args])
+            return subprocess.run(["script", "-qec", line, "/dev/null"], capture_output=True, text=True, env=env,
+                                  timeout=timeout, stdin=subprocess.DEVNULL)
         p = subprocess.run([*base, *args], capture_output=True, text=True, env=env, timeout=timeout,
                            stdin=subprocess.DEVNULL)
         if check and p.returncode != 0:
@@ -69,3 +75,12 @@ def test_detached_exec_pause_stop_rm(podman):
     podman("stop", "-t", "1", "pd")
     podman("rm", "pd")
     assert "pd" not in podman("ps", "-a", "--format", "{{.Names}}").stdout.split()
+
+
+def test_terminals(podman):
+    p = podman("run", "--rm", "-t", "--network", "none", "localhost/husk-busybox", "sh", "-c", "tty", tty=True)
+    assert "/dev/pts/0" in p.stdout
+    podman("run", "-d", "--name", "pt", "--network", "none", "localhost/husk-busybox", "sleep", "300")
+    p = podman("exec", "-t", "pt", "sh", "-c", "tty; echo in-exec", tty=True)
+    assert "/dev/pts/" in p.stdout and "in-exec" in p.stdout
+    podman("rm", "-f", "-t", "0", "pt")
