@@ -217,6 +217,12 @@ int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct hus
     yajl_val root = yajl_tree_parse(buf, ebuf, sizeof ebuf);
     if (!root)
         return husk_err_set(err, 0, "state of \"%s\" is corrupt: %s", id, ebuf);
+    /* Another runtime's state under the same --root is not ours to read or delete. */
+    const char *mine[] = {"husk", NULL};
+    if (!yajl_tree_get(root, mine, yajl_t_object)) {
+        yajl_tree_free(root);
+        return husk_err_set(err, 0, "state of \"%s\" was not written by husk", id);
+    }
     copy_str(root, "id", st->id, sizeof st->id);
     copy_str(root, "bundle", st->bundle, sizeof st->bundle);
     copy_str(root, "rootfs", st->rootfs, sizeof st->rootfs);

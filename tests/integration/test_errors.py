@@ -151,3 +151,15 @@ def test_json_log(husk, tmp_path):
     assert lines[-1]["level"] == "error"
     assert 'container "nope" does not exist' in lines[-1]["msg"]
     assert "time" in lines[-1]
+
+
+def test_foreign_state_is_left_alone(husk):
+    # another runtime's container under the same --root: not listed, never deleted
+    d = os.path.join(husk.root, "other")
+    os.makedirs(d)
+    with open(os.path.join(d, "state.json"), "w") as f:
+        f.write('{"id": "other", "init_process_pid": 1}')
+    assert "other" not in husk.cmd("list", "-q", check=True).stdout.split()
+    p = husk.cmd("delete", "--force", "other")
+    assert p.returncode == 1 and "not written by husk" in p.stderr
+    assert os.path.exists(d)
