@@ -21,10 +21,17 @@ struct husk_state {
     char config_path[4120]; /* copy of config.json taken at create */
     pid_t pid;
     unsigned long long start_time;  /* /proc/PID/stat field 22: guards against pid reuse */
+    unsigned flags;         /* HUSK_STATE_*: what later commands need from config.json */
     struct husk_kv *annotations;
     size_t n_annotations;
     struct husk_arena arena;
 };
+
+/* So `start`, `kill` and `delete` parse the saved config.json only when they need it. */
+#define HUSK_STATE_POSTSTART 1u     /* poststart hooks */
+#define HUSK_STATE_POSTSTOP 2u      /* poststop hooks */
+#define HUSK_STATE_NOTIFY 4u        /* a seccomp listener to hand the notify fd to */
+#define HUSK_STATE_OWN_PIDNS 8u     /* a new pid namespace: kill --all needs no /proc scan */
 
 /* IDs: 1..1024 chars of [A-Za-z0-9_.+-], not starting with '.' or '-'. */
 int husk_id_validate(const char *id, struct husk_err *err);

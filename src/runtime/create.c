@@ -256,6 +256,11 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     struct passwd *pw = getpwuid(geteuid());
     snprintf(st.owner, sizeof st.owner, "%s", pw ? pw->pw_name : "");
     st.annotations = cfg->annotations;
+    const struct husk_namespace *pidns = husk_config_namespace(cfg, CLONE_NEWPID);
+    st.flags = (cfg->hooks[HUSK_HOOK_POSTSTART].n ? HUSK_STATE_POSTSTART : 0) |
+               (cfg->hooks[HUSK_HOOK_POSTSTOP].n ? HUSK_STATE_POSTSTOP : 0) |
+               (cfg->linux_.seccomp.listener_path ? HUSK_STATE_NOTIFY : 0) |
+               (pidns && !pidns->path ? HUSK_STATE_OWN_PIDNS : 0);
     st.n_annotations = cfg->n_annotations;
     hook_state = state_doc(&st, HUSK_CREATED);
 

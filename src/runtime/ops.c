@@ -83,7 +83,7 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
         return husk_err_set(err, errno, "start container \"%s\"", id);
     /* The init closes the socket on exec (CLOEXEC): EOF is success. Before that it may
      * hand over a seccomp notify fd, or report why it could not exec. */
-    struct husk_config *cfg = saved_config(dirfd);
+    struct husk_config *cfg = st.flags & (HUSK_STATE_POSTSTART | HUSK_STATE_NOTIFY) ? saved_config(dirfd) : NULL;
     struct sync_packet pk;
     int r;
     while ((r = sync_recv(fd, &pk)) == 1) {
@@ -149,18 +149,6 @@ static int kill_all(const struct husk_state *st, int sig)
     return 0;
 }
 
-static bool own_pid_ns(int dirfd)
-{
-    struct husk_config *cfg = saved_config(dirfd);
-    bool own = false;
-    if (cfg) {
-        const struct husk_namespace *ns = husk_config_namespace(cfg, CLONE_NEWPID);
-        own = ns && !ns->path;
-        husk_config_free(cfg);
-    }
-    return own;
-}
-
 int husk_container_kill(const char *root, const char *id, int sig, bool all, struct husk_err *err)
 {
     AUTOSTATE struct husk_state st;
@@ -175,7 +163,7 @@ int husk_container_kill(const char *root, const char *id, int sig, bool all, str
     if (all) {
         struct husk_cgroup cg;
         husk_cgroup_parse(st.cgroup, &cg);
-        if (husk_cgroup_signal_all(&cg, sig) == 0 && !own_pid_ns(dirfd))
+        if (husk_cgroup_signal_all(&cg, sig) == 0 && !(st.flags & HUSK_STATE_OWN_PIDNS))
             kill_all(&st, sig);
     }
     if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
@@ -230,7 +218,7 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
         if (husk_cgroup_destroy(&cg, 5000, err) < 0)
             return -1;
     }
-    struct husk_config *cfg = saved_config(dirfd);
+    struct husk_config *cfg = st.flags & HUSK_STATE_POSTSTOP ? saved_config(dirfd) : NULL;
     if (husk_state_remove(root, id, err) < 0) {
         husk_config_free(cfg);
         return -1;

@@ -110,8 +110,9 @@ static void rfc3339_now(char *out, size_t n)
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + k, n - k, ".%09ldZ", ts.tv_nsec);
+    /* by hand: strftime() would read /etc/localtime for a UTC stamp */
+    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
 static void write_doc(struct husk_jsonw *w, const struct husk_state *st, const char *status, bool private_)
@@ -138,6 +139,7 @@ static void write_doc(struct husk_jsonw *w, const struct husk_state *st, const c
         husk_jsonw_key(w, "startTime");
         husk_jsonw_uint(w, st->start_time);
         husk_jsonw_kv_str(w, "cgroup", st->cgroup);
+        husk_jsonw_kv_int(w, "flags", st->flags);
         husk_jsonw_end_object(w);
     }
     husk_jsonw_end_object(w);
@@ -236,6 +238,10 @@ int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct hus
     v = yajl_tree_get(root, st_path, yajl_t_number);
     if (v && v->u.number.r)
         st->start_time = strtoull(v->u.number.r, NULL, 10);
+    const char *fl_path[] = {"husk", "flags", NULL};
+    v = yajl_tree_get(root, fl_path, yajl_t_number);
+    if (v && YAJL_IS_INTEGER(v))
+        st->flags = (unsigned)v->u.number.i;
     const char *cg_path[] = {"husk", "cgroup", NULL};
     v = yajl_tree_get(root, cg_path, yajl_t_string);
     if (v)

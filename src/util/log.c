@@ -60,8 +60,8 @@ void husk_log(enum husk_log_level lvl, const char *fmt, ...)
         struct tm tm;
         clock_gettime(CLOCK_REALTIME, &now);
         gmtime_r(&now.tv_sec, &tm);
-        size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(ts + n, sizeof ts - n, ".%09ldZ", now.tv_nsec);
+        snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
         struct husk_jsonw w;
         husk_jsonw_init(&w, 0);
         husk_jsonw_begin_object(&w);
