@@ -62,11 +62,11 @@ static void command_help(const struct command *c)
         for (int i = 0; c->opts[i].name; i++) {
             if (strcmp(c->opts[i].name, "help") == 0)
                 continue;
-            char left[64];
-            snprintf(left, sizeof left, "%s%c%s--%s%s", c->opts[i].short_ ? "-" : "",
-                     c->opts[i].short_ ? c->opts[i].short_ : ' ', c->opts[i].short_ ? ", " : "  ",
-                     c->opts[i].name, c->opts[i].takes_value ? " VALUE" : "");
-            printf("  %-30s %s\n", c->opts[i].short_ ? left : left + 2, c->opt_help[i]);
+            char left[64], shortname[8] = "    ";
+            if (c->opts[i].short_)
+                snprintf(shortname, sizeof shortname, "-%c, ", c->opts[i].short_);
+            snprintf(left, sizeof left, "%s--%s%s", shortname, c->opts[i].name, c->opts[i].takes_value ? " VALUE" : "");
+            printf("  %-30s %s\n", left, c->opt_help[i]);
         }
     }
     printf("  %-30s %s\n", "-h, --help", "show this help");
