@@ -81,7 +81,7 @@ check:
 	$(MAKE) integration
 	$(MAKE) engines
 	$(MAKE) check-vm
-	$(MAKE) bench ITERATIONS=1 CONTAINERS=3
+	$(MAKE) bench ITERATIONS=1 CONTAINERS=3 SCALING=0
 
 bench: husk
 	$(MAKE) -C bench HUSK=$(CURDIR)/husk

@@ -38,6 +38,7 @@ struct runtime {
 
 static char workdir[256], bundle[300], rootdir[300], heavy[300], sleeper[300];
 static int iterations = 30, many = 100;
+static bool do_scaling;
 
 static double now_ms(void)
 {
@@ -460,6 +461,126 @@ static double throughput(struct runtime *rt, int workers, double secs)
     return total / ((now_ms() - t0) / 1000.0);
 }
 
+/* A config for `husk run` with `count` mounts, env entries or seccomp rules (what = m, e, s). */
+static void scaled_config(const char *dir, char what, int count)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fprintf(f, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s/rootfs\"},\"process\":{\"args\":[\"/bin/true\"],"
+               "\"cwd\":\"/\",\"noNewPrivileges\":true,\"env\":[\"PATH=/bin\"", bundle);
+    for (int i = 0; what == 'e' && i < count; i++)
+        fprintf(f, ",\"VAR%d=value-%d\"", i, i);
+    fprintf(f, "]},\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}");
+    for (int i = 0; what == 'm' && i < count; i++)
+        fprintf(f, ",{\"destination\":\"/tmp/m%d\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"size=64k\"]}", i);
+    fprintf(f, "],\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"}]");
+    if (what == 's') {
+        fprintf(f, ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[");
+        for (int i = 0; i < count; i++)
+            fprintf(f, "%s{\"names\":[\"%s\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":%d,\"op\":\"SCMP_CMP_EQ\"}]}",
+                    i ? "," : "", syscall_name(i % 20 + 300), 1000000 + i);
+        fprintf(f, "]}");
+    }
+    fprintf(f, "}}\n");
+    fclose(f);
+}
+
+/* husk alone: how cost grows with mounts, env entries, seccomp rules and containers under one
+ * --root (1, 10, 100, 1000). */
+static void scaling(struct runtime *husk, FILE *json)
+{
+    static const int counts[] = {1, 10, 100, 1000};
+    static const char whats[] = {'m', 'e', 's'};
+    static const char *const names[] = {"mounts", "env entries", "seccomp rules"};
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/scaled", workdir);
+    mkdir(dir, 0755);
+    int reps = iterations < 10 ? iterations : 10;
+    printf("\nscaling (husk, median of %d; ms)\n  %-22s %9s %9s %9s %9s\n", reps, "N =", "1", "10", "100", "1000");
+    fprintf(json, ",\n  \"scaling_ms\": {");
+    /* containers accumulate across both container rows: `have` is shared */
+    int have = 0;
+    double rows[2][4] = {{0}};
+    for (int w = 0; w < 5; w++) {
+        const char *label = w < 3 ? names[w] : w == 3 ? "state, N containers" : "list, N containers";
+        if (w == 4) {
+            /* measured together with state, at each N */
+            printf("  %-22s", label);
+            fprintf(json, ",\n    \"%s\": [", label);
+            for (int k = 0; k < 4; k++) {
+                printf(" %9.2f", rows[1][k]);
+                fprintf(json, "%s%.3f", k ? ", " : "", rows[1][k]);
+            }
+            fprintf(json, "]");
+            printf("\n");
+            continue;
+        }
+        printf("  %-22s", label);
+        fprintf(json, "%s\n    \"%s\": [", w ? "," : "", label);
+        for (int k = 0; k < 4; k++) {
+            double v[64];
+            int n = 0;
+            if (w < 3)
+                scaled_config(dir, whats[w], counts[k]);
+            else
+                for (; have < counts[k]; have++) {
+                    char id[96], *argv[16];
+                    struct sample ig = {0};
+                    snprintf(id, sizeof id, "scale-%d", have);
+                    int a = rt_argv(husk, argv, "run");
+                    argv[a++] = "--detach";
+                    argv[a++] = "--bundle";
+                    argv[a++] = sleeper;
+                    argv[a++] = id;
+                    argv[a] = NULL;
+                    run_cmd(argv, &ig);
+                }
+            for (int r = 0; r < reps; r++) {
+                struct sample smp = {0};
+                char *argv[16], id[64];
+                int a;
+                if (w < 3) {
+                    snprintf(id, sizeof id, "scaled-%c%d-%d", whats[w], k, r);
+                    a = rt_argv(husk, argv, "run");
+                    argv[a++] = "--bundle";
+                    argv[a++] = dir;
+                    argv[a++] = id;
+                } else {
+                    snprintf(id, sizeof id, "scale-%d", r % have);
+                    a = rt_argv(husk, argv, "state");
+                    argv[a++] = id;
+                }
+                argv[a] = NULL;
+                if (run_cmd(argv, &smp) == 0)
+                    v[n++] = smp.wall_ms;
+            }
+            if (w == 3) {
+                double lv[64];
+                int ln = 0;
+                for (int r = 0; r < reps; r++) {
+                    struct sample smp = {0};
+                    char *argv[16];
+                    int a = rt_argv(husk, argv, "list");
+                    argv[a] = NULL;
+                    if (run_cmd(argv, &smp) == 0)
+                        lv[ln++] = smp.wall_ms;
+                }
+                rows[1][k] = ln ? pct(lv, ln, 0.5) : 0;
+            }
+            double med = n ? pct(v, n, 0.5) : 0;
+            printf(" %9.2f", med);
+            fprintf(json, "%s%.3f", k ? ", " : "", med);
+        }
+        fprintf(json, "]");
+        printf("\n");
+    }
+    fprintf(json, "\n  }");
+    remove_all(husk);
+}
+
 int main(int argc, char **argv)
 {
     const char *husk = getenv("HUSK") ? getenv("HUSK") : "./husk";
@@ -472,6 +593,8 @@ int main(int argc, char **argv)
             json_out = argv[++i];
         else if (!strcmp(argv[i], "--containers") && i + 1 < argc)
             many = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--scaling"))
+            do_scaling = true;
     }
     if (iterations < 1 || iterations > MAX_ITER)
         iterations = 30;
@@ -586,7 +709,10 @@ int main(int argc, char **argv)
         fprintf(json, "}");
         printf("\n");
     }
-    fprintf(json, "\n  }\n}\n");
+    fprintf(json, "\n  }");
+    if (do_scaling && rts[0].ok)
+        scaling(&rts[0], json);
+    fprintf(json, "\n}\n");
     fclose(json);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", workdir);
