@@ -49,6 +49,34 @@ def base_config(args):
     }
 
 
+def accept_fd(path, result, timeout=10):
+    """Listens on a unix socket at path; in a thread, accepts one connection and stores the
+    message and the fd it carries (SCM_RIGHTS) in result["msg"] and result["fd"]."""
+    import array
+    import socket
+    import threading
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(timeout)
+
+    def serve():
+        conn, _ = srv.accept()
+        fds = array.array("i")
+        msg, anc, _, _ = conn.recvmsg(65536, socket.CMSG_SPACE(fds.itemsize))
+        for level, typ, data in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                fds.frombytes(data[:fds.itemsize])
+        result["msg"] = msg
+        result["fd"] = fds[0] if fds else -1
+        conn.close()
+        if "then" in result:
+            result["then"](result)
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t
+
+
 @pytest.fixture(scope="session")
 def template_rootfs(tmp_path_factory):
     d = tmp_path_factory.mktemp("template") / "rootfs"

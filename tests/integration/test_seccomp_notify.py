@@ -1,40 +1,27 @@
 """SCMP_ACT_NOTIFY: the notify fd reaches listenerPath with the container process state,
 and the listener's answers decide the syscall."""
-import array
 import fcntl
 import json
-import socket
 import struct
-import threading
+
+from conftest import accept_fd
 
 NOTIF_RECV = 0xC0502100  # _IOWR('!', 0, struct seccomp_notif), 80 bytes
 NOTIF_SEND = 0xC0182101  # _IOWR('!', 1, struct seccomp_notif_resp), 24 bytes
 
 
 def listener(path, result):
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    srv.settimeout(10)
-
-    def serve():
-        conn, _ = srv.accept()
-        fds = array.array("i")
-        msg, anc, _, _ = conn.recvmsg(65536, socket.CMSG_SPACE(fds.itemsize))
-        for level, typ, data in anc:
-            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-                fds.frombytes(data[:fds.itemsize])
-        result["state"] = json.loads(msg)
-        fd = fds[0]
+    def answer(res):
+        res["state"] = json.loads(res["msg"])
+        fd = res["fd"]
         # answer one notification with EPERM (-1): the container sees the listener's answer
         buf = bytearray(80)
         fcntl.ioctl(fd, NOTIF_RECV, buf)
         notif_id = struct.unpack_from("Q", buf, 0)[0]
-        result["nr"] = struct.unpack_from("i", buf, 16)[0]
+        res["nr"] = struct.unpack_from("i", buf, 16)[0]
         fcntl.ioctl(fd, NOTIF_SEND, bytearray(struct.pack("QqiI", notif_id, 0, -1, 0)))
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    return t
+    result["then"] = answer
+    return accept_fd(path, result)
 
 
 import pytest

@@ -1,12 +1,9 @@
 """process.terminal: console socket (engines) and the foreground relay (`husk run` in a shell)."""
-import array
 import os
 import pty
-import socket
 import subprocess
-import threading
 
-from conftest import HUSK
+from conftest import HUSK, accept_fd
 
 
 def tty_bundle(husk, args):
@@ -18,22 +15,8 @@ def tty_bundle(husk, args):
 
 def test_console_socket_receives_pty_master(husk, tmp_path):
     path = str(tmp_path / "console.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
     got = {}
-
-    def accept():
-        conn, _ = srv.accept()
-        fds = array.array("i")
-        msg, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(fds.itemsize))
-        for level, typ, data in anc:
-            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-                fds.frombytes(data[:fds.itemsize])
-        got["fd"] = fds[0]
-        conn.close()
-    t = threading.Thread(target=accept)
-    t.start()
+    t = accept_fd(path, got)
     b = tty_bundle(husk, ["sh", "-c", "tty; stty size; ls -l /dev/console | cut -c1"])
     cid = husk.new_id()
     p = husk.cmd("create", "--bundle", str(b), "--console-socket", path, cid, check=True)
