@@ -29,6 +29,64 @@ def image_tar(rootfs, tmp_path_factory):
     return str(out), ref
 
 
+def own_cgroup():
+    """Our own cgroup, where test cgroups belong (the memory hierarchy's on a v1/hybrid host,
+    the unified one on v2): engines would otherwise put containers at the hierarchy root,
+    outside the memory accounting of whoever runs the tests."""
+    paths = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            paths[ctrls] = path
+    return paths.get("memory", paths.get("", "/")).rstrip("/")
+
+
+def _hierarchies():
+    res = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[0] in ("cgroup", "cgroup2") and left.split()[4].startswith("/sys/fs/cgroup"):
+                res.append(left.split()[4])
+    return res
+
+
+TEST_PARENTS = ("husk-podman-test", "husk-ctr-test", "husk-docker-test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cgroup_cleanup():
+    """Engines make their own parent cgroups (conmon's, dockerd's) below the parents the tests
+    give them, and leave them: after the session remove those, and the path to our own cgroup
+    in hierarchies where it did not exist before, nothing else."""
+    own = own_cgroup().strip("/").split("/") if own_cgroup() else []
+    chain = [os.path.join(h, *own[:i]) for h in _hierarchies() for i in range(1, len(own) + 1)]
+    before = {d for d in chain if os.path.isdir(d)}
+    yield
+    import time
+    for attempt in range(20):
+        left = False
+        for h in _hierarchies():
+            for parent in TEST_PARENTS:
+                top = os.path.join(h, *own, parent)
+                for root, dirs, _ in os.walk(top, topdown=False):
+                    for d in dirs + ([""] if root == top else []):
+                        try:
+                            os.rmdir(os.path.join(root, d) if d else root)
+                        except FileNotFoundError:
+                            pass
+                        except OSError:
+                            left = True
+        if not left:
+            break
+        time.sleep(0.1)  # conmon and shims leave their cgroups a moment after the engine returns
+    for d in sorted(set(chain) - before, key=len, reverse=True):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+
+
 def need(*tools):
     for t in tools:
         if not shutil.which(t):

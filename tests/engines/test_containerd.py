@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import HUSK, need
+from conftest import HUSK, need, own_cgroup
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +53,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
 
 def run_args(env, *extra):
+    # the container id is the argument after the image reference
+    cid = extra[extra.index(env["ref"]) + 1]
     return ["run", "--runtime", "io.containerd.runc.v2", "--runc-binary", HUSK, "--runc-root", env["runc_root"],
-            *extra]
+            "--cgroup", f"{own_cgroup()}/husk-ctr-test/{cid}", *extra]
 
 
 def test_run_rm(ctrd):

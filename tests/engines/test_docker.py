@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import HUSK
+from conftest import HUSK, own_cgroup
 
 # Debian's docker.io, whatever else sits earlier in PATH (ENGINES.md)
 DOCKER = "/usr/bin/docker"
@@ -23,7 +23,8 @@ def docker(tmp_path_factory, image_tar):
     proc = subprocess.Popen(
         [DOCKERD, "--data-root", str(d / "data"), "--exec-root", str(d / "exec"), "--pidfile", str(d / "pid"),
          "-H", f"unix://{sock}", "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none",
-         "--exec-opt", "native.cgroupdriver=cgroupfs", "--add-runtime", f"husk={HUSK}"],
+         "--exec-opt", "native.cgroupdriver=cgroupfs", "--add-runtime", f"husk={HUSK}",
+         "--cgroup-parent", own_cgroup() + "/husk-docker-test"],
         stdout=log, stderr=log)
 
     def dk(*args, check=True, timeout=120):

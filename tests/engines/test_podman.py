@@ -5,7 +5,7 @@ import tarfile
 
 import pytest
 
-from conftest import HUSK, need
+from conftest import HUSK, need, own_cgroup
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +26,14 @@ events_logger = "file"
 husk = ["{HUSK}"]
 """)
     env = dict(os.environ, CONTAINERS_CONF=str(conf))
+    parent = own_cgroup() + "/husk-podman-test"
     base = ["podman", "--root", str(d / "root"), "--runroot", str(d / "runroot"), "--tmpdir", str(d / "tmp"),
             "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file",
             "--runtime", "husk"]
 
     def pm(*args, check=True, timeout=120, tty=False):
+        if args and args[0] == "run":
+            args = ("run", "--cgroup-parent", parent, *args[1:])
         if tty:
             # a real terminal for -t, as a user's shell would have (ENGINES.md)
             import shlex

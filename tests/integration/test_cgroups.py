@@ -35,7 +35,9 @@ def test_default_cgroup_below_our_own_and_removed(husk):
 
 
 def test_pids_limit_enforced_and_absolute_path(husk):
-    name = "husk-test-" + uuid.uuid4().hex[:8]
+    # absolute, yet below our own memory cgroup: test cgroups stay inside our accounting
+    base = (own("memory") or own("") or "/").rstrip("/")
+    name = base.lstrip("/") + ("/" if base else "") + "husk-test-" + uuid.uuid4().hex[:8]
 
     def edit(c):
         c["linux"]["cgroupsPath"] = f"/{name}/ctr"
