@@ -11,4 +11,8 @@ int husk_write_file(const char *path, const char *data, size_t len, struct husk_
 /* Up to n-1 bytes, NUL-terminated; -1 (errno set) when it cannot be read. */
 int husk_read_file(const char *path, char *out, size_t n);
 
+/* A whole file (path "-": standard input), NUL-terminated, at most 64 MiB; free() it.
+ * "open `path`" / "read `path`" errors. */
+char *husk_read_all(const char *path, size_t *len, struct husk_err *err);
+
 #endif

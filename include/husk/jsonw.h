@@ -32,5 +32,7 @@ void husk_jsonw_null(struct husk_jsonw *w);
 void husk_jsonw_kv_str(struct husk_jsonw *w, const char *k, const char *v);
 void husk_jsonw_kv_int(struct husk_jsonw *w, const char *k, int64_t v);
 void husk_jsonw_kv_bool(struct husk_jsonw *w, const char *k, bool v);
+/* "k": [the strings of a NULL-terminated array] */
+void husk_jsonw_kv_strv(struct husk_jsonw *w, const char *k, const char *const *v);
 
 #endif

@@ -1,12 +1,10 @@
 #include "cli.h"
 #include "husk/container.h"
+#include "husk/fileio.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <fcntl.h>
 
 static const struct opt_spec opts[] = {
     {"resources", 'r', true}, {"memory", 0, true}, {"memory-swap", 0, true}, {"memory-reservation", 0, true},
@@ -17,35 +15,6 @@ static const char *const help[] = {
     "memory soft limit in bytes", "CPU CFS quota (microseconds)", "CPU CFS period (microseconds)",
     "CPU shares", "CPUs allowed (e.g. 0-3)", "memory nodes allowed", "maximum number of pids",
     "block IO weight (10-1000)", ""};
-
-static char *slurp(const char *path, struct husk_err *err)
-{
-    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        husk_err_set(err, errno, "update: open `%s`", path);
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    ssize_t r;
-    while (buf && (r = read(fd, buf + n, cap - n)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *nb = realloc(buf, (cap *= 2) + 1);
-            if (!nb)
-                free(buf);
-            buf = nb;
-        }
-    }
-    if (fd > 0)
-        close(fd);
-    if (!buf) {
-        husk_err_set(err, ENOMEM, "update");
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
-}
 
 /* Flags become a resources object: {"memory":{"limit":N},"cpu":{...},...}. */
 static int flags_json(const struct parsed_args *a, const struct opt_spec *s, char *out, size_t n, struct husk_err *err)
@@ -95,7 +64,8 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     const char *file = cli_value(s, a, "resources");
     char *text = NULL;
     if (file) {
-        if (!(text = slurp(file, &err)))
+        size_t len;
+        if (!(text = husk_read_all(file, &len, &err)))
             return cli_fail(&err);
     } else {
         char buf[4096];

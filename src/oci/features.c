@@ -5,15 +5,6 @@
 #include <stdlib.h>
 #include <sys/capability.h>
 
-static void list(struct husk_jsonw *w, const char *key, const char *const *v)
-{
-    husk_jsonw_key(w, key);
-    husk_jsonw_begin_array(w);
-    for (; *v; v++)
-        husk_jsonw_str(w, *v);
-    husk_jsonw_end_array(w);
-}
-
 char *husk_features_json(void)
 {
     struct husk_jsonw w;
@@ -21,9 +12,9 @@ char *husk_features_json(void)
     husk_jsonw_begin_object(&w);
     husk_jsonw_kv_str(&w, "ociVersionMin", "1.0.0");
     husk_jsonw_kv_str(&w, "ociVersionMax", "1.3.0");
-    list(&w, "hooks", (const char *const[]){"prestart", "createRuntime", "createContainer", "startContainer",
+    husk_jsonw_kv_strv(&w, "hooks", (const char *const[]){"prestart", "createRuntime", "createContainer", "startContainer",
                                             "poststart", "poststop", NULL});
-    list(&w, "mountOptions",
+    husk_jsonw_kv_strv(&w, "mountOptions",
          (const char *const[]){"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "lazytime",
                                "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand",
                                "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime", "relatime", "rexec",
@@ -34,7 +25,7 @@ char *husk_features_json(void)
                                "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable", NULL});
     husk_jsonw_key(&w, "linux");
     husk_jsonw_begin_object(&w);
-    list(&w, "namespaces", (const char *const[]){"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL});
+    husk_jsonw_kv_strv(&w, "namespaces", (const char *const[]){"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL});
     husk_jsonw_key(&w, "capabilities");
     husk_jsonw_begin_array(&w);
     for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++) {
@@ -61,20 +52,20 @@ char *husk_features_json(void)
     husk_jsonw_key(&w, "seccomp");
     husk_jsonw_begin_object(&w);
     husk_jsonw_kv_bool(&w, "enabled", true);
-    list(&w, "actions", (const char *const[]){"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+    husk_jsonw_kv_strv(&w, "actions", (const char *const[]){"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
                                               "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",
                                               "SCMP_ACT_TRAP", NULL});
-    list(&w, "operators", (const char *const[]){"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
+    husk_jsonw_kv_strv(&w, "operators", (const char *const[]){"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
                                                 "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL});
-    list(&w, "archs", (const char *const[]){"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64",
+    husk_jsonw_kv_strv(&w, "archs", (const char *const[]){"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64",
                                             "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64",
                                             "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE",
                                             "SCMP_ARCH_RISCV64", "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_X32",
                                             "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", NULL});
-    list(&w, "knownFlags", (const char *const[]){"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+    husk_jsonw_kv_strv(&w, "knownFlags", (const char *const[]){"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
                                                  "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
                                                  "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL});
-    list(&w, "supportedFlags", (const char *const[]){"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+    husk_jsonw_kv_strv(&w, "supportedFlags", (const char *const[]){"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
                                                      "SECCOMP_FILTER_FLAG_SPEC_ALLOW", NULL});
     husk_jsonw_end_object(&w);
     husk_jsonw_key(&w, "apparmor");
@@ -87,9 +78,9 @@ char *husk_features_json(void)
     husk_jsonw_end_object(&w);
     husk_jsonw_key(&w, "memoryPolicy");
     husk_jsonw_begin_object(&w);
-    list(&w, "modes", (const char *const[]){"MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
+    husk_jsonw_kv_strv(&w, "modes", (const char *const[]){"MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
                                             "MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL", NULL});
-    list(&w, "flags", (const char *const[]){"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES", NULL});
+    husk_jsonw_kv_strv(&w, "flags", (const char *const[]){"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES", NULL});
     husk_jsonw_end_object(&w);
     husk_jsonw_key(&w, "intelRdt");
     husk_jsonw_begin_object(&w);

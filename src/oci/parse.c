@@ -1,5 +1,6 @@
 /* config.json → struct husk_config (config.md: root, mounts, process, hooks, annotations). */
 #include "parse_internal.h"
+#include "husk/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -351,40 +352,10 @@ int husk_process_parse(const char *text, size_t len, const char *name, struct hu
 
 struct husk_config *husk_config_load(const char *path, struct husk_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        husk_err_set(err, errno, "open `%s`", path);
+    size_t len;
+    char *buf = husk_read_all(path, &len, err);
+    if (!buf)
         return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size > (64 << 20)) {
-        husk_err_set(err, errno ? errno : EFBIG, "read `%s`", path);
-        close(fd);
-        return NULL;
-    }
-    size_t cap = st.st_size + 1, len = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        close(fd);
-        husk_err_set(err, ENOMEM, "read `%s`", path);
-        return NULL;
-    }
-    for (;;) {
-        if (len + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
-                break;
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t n = read(fd, buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += n;
-    }
-    close(fd);
     const char *base = strrchr(path, '/');
     struct husk_config *cfg = husk_config_parse(buf, len, base ? base + 1 : path, err);
     free(buf);

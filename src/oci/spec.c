@@ -9,15 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void strs(struct husk_jsonw *w, const char *key, const char *const *v)
-{
-    husk_jsonw_key(w, key);
-    husk_jsonw_begin_array(w);
-    for (; *v; v++)
-        husk_jsonw_str(w, *v);
-    husk_jsonw_end_array(w);
-}
-
 static void mount(struct husk_jsonw *w, const char *dst, const char *type, const char *src,
                   const char *const *opts)
 {
@@ -26,7 +17,7 @@ static void mount(struct husk_jsonw *w, const char *dst, const char *type, const
     husk_jsonw_kv_str(w, "type", type);
     husk_jsonw_kv_str(w, "source", src);
     if (opts)
-        strs(w, "options", opts);
+        husk_jsonw_kv_strv(w, "options", opts);
     husk_jsonw_end_object(w);
 }
 
@@ -58,14 +49,14 @@ static void build(struct husk_jsonw *w, bool rootless)
     husk_jsonw_kv_int(w, "uid", 0);
     husk_jsonw_kv_int(w, "gid", 0);
     husk_jsonw_end_object(w);
-    strs(w, "args", args);
-    strs(w, "env", env);
+    husk_jsonw_kv_strv(w, "args", args);
+    husk_jsonw_kv_strv(w, "env", env);
     husk_jsonw_kv_str(w, "cwd", "/");
     husk_jsonw_key(w, "capabilities");
     husk_jsonw_begin_object(w);
-    strs(w, "bounding", caps);
-    strs(w, "effective", caps);
-    strs(w, "permitted", caps);
+    husk_jsonw_kv_strv(w, "bounding", caps);
+    husk_jsonw_kv_strv(w, "effective", caps);
+    husk_jsonw_kv_strv(w, "permitted", caps);
     husk_jsonw_end_object(w);
     husk_jsonw_key(w, "rlimits");
     husk_jsonw_begin_array(w);
@@ -133,11 +124,11 @@ static void build(struct husk_jsonw *w, bool rootless)
         husk_jsonw_end_object(w);
     }
     husk_jsonw_end_array(w);
-    strs(w, "maskedPaths",
+    husk_jsonw_kv_strv(w, "maskedPaths",
          (const char *const[]){"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
                                "/proc/scsi", NULL});
-    strs(w, "readonlyPaths",
+    husk_jsonw_kv_strv(w, "readonlyPaths",
          (const char *const[]){"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL});
     husk_jsonw_end_object(w);
     husk_jsonw_end_object(w);

@@ -2,6 +2,7 @@
  * `create` sets up the init (runc's exec; runtime.md has no exec operation). */
 #include "husk/cgroup.h"
 #include "husk/container.h"
+#include "husk/fileio.h"
 #include "husk/state.h"
 #include "init_internal.h"
 #include "process_internal.h"
@@ -30,34 +31,6 @@
 static const int join_order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID,
                                  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS};
 #define N_NS (sizeof join_order / sizeof *join_order)
-
-static char *read_all(const char *path, size_t *len, struct husk_err *err)
-{
-    int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        husk_err_set(err, errno, "open process file `%s`", path);
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    ssize_t r;
-    while (buf && (r = read(fd, buf + n, cap - n)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
-        }
-    }
-    close(fd);
-    if (!buf)
-        husk_err_set(err, ENOMEM, "read `%s`", path);
-    *len = n;
-    return buf;
-}
 
 static int parse_uint(const char *s, unsigned *out)
 {
@@ -88,7 +61,7 @@ static int build_process(const struct husk_exec_opts *o, const struct husk_confi
 {
     if (o->process_file) {
         size_t len;
-        char *text = read_all(o->process_file, &len, err);
+        char *text = husk_read_all(o->process_file, &len, err);
         if (!text)
             return -1;
         memset(p, 0, sizeof *p);

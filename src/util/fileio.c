@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int husk_write_file(const char *path, const char *data, size_t len, struct husk_err *err)
@@ -31,4 +33,48 @@ int husk_read_file(const char *path, char *out, size_t n)
     }
     out[r] = '\0';
     return 0;
+}
+
+char *husk_read_all(const char *path, size_t *len, struct husk_err *err)
+{
+    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        husk_err_set(err, errno, "open `%s`", path);
+        return NULL;
+    }
+    size_t cap = 16384, n = 0;
+    char *buf = malloc(cap);
+    int e = 0;
+    while (buf) {
+        if (n + 1 >= cap) {
+            if (cap >= (64u << 20)) {
+                e = EFBIG;
+                break;
+            }
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                e = ENOMEM;
+                break;
+            }
+            buf = nb;
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            e = errno;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    if (fd > 0)
+        close(fd);
+    if (!buf || e) {
+        free(buf);
+        husk_err_set(err, buf ? e : ENOMEM, "read `%s`", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
 }

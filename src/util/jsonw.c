@@ -174,3 +174,12 @@ void husk_jsonw_kv_bool(struct husk_jsonw *w, const char *k, bool v)
     husk_jsonw_key(w, k);
     husk_jsonw_bool(w, v);
 }
+
+void husk_jsonw_kv_strv(struct husk_jsonw *w, const char *k, const char *const *v)
+{
+    husk_jsonw_key(w, k);
+    husk_jsonw_begin_array(w);
+    for (; *v; v++)
+        husk_jsonw_str(w, *v);
+    husk_jsonw_end_array(w);
+}
