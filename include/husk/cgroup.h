@@ -19,6 +19,18 @@ struct husk_cgroup_dir {
     bool v2;
 };
 
+/* A mounted hierarchy under /sys/fs/cgroup. */
+struct husk_cgroup_mount {
+    char mountpoint[PATH_MAX];
+    char ctrls[128];        /* as /proc/self/cgroup names them; "" for cgroup2 */
+    bool v2;
+};
+
+/* The visible hierarchies (ones hidden by a later mount are left out). Returns the count. */
+int husk_cgroup_mounts(struct husk_cgroup_mount *m, int max);
+/* This process's cgroup in the hierarchy with these controllers ("" = cgroup2). */
+int husk_cgroup_own(const char *ctrls, char *out, size_t n);
+
 struct husk_cgroup {
     int n;
     struct husk_cgroup_dir dirs[HUSK_CG_MAX];

@@ -32,7 +32,7 @@ static void v1_ctrls(char *super, char *out, size_t n)
 
 /* This process's cgroup in the hierarchy with these controllers ("" = v2). The file is read
  * once per command: a hybrid host asks for it once per hierarchy. */
-static int own_cgroup(const char *ctrls, char *out, size_t n)
+int husk_cgroup_own(const char *ctrls, char *out, size_t n)
 {
     static char cache[8192];
     static bool loaded;
@@ -61,7 +61,7 @@ static int own_cgroup(const char *ctrls, char *out, size_t n)
     return -1;
 }
 
-int husk_cgroup_mounts(struct cg_mount *m, int max)
+int husk_cgroup_mounts(struct husk_cgroup_mount *m, int max)
 {
     FILE *f = fopen("/proc/self/mountinfo", "re");
     if (!f)
@@ -88,7 +88,7 @@ int husk_cgroup_mounts(struct cg_mount *m, int max)
         for (int i = 0; i < n; i++)
             if (!strncmp(m[i].mountpoint, mp, ml) && (m[i].mountpoint[ml] == '\0' || m[i].mountpoint[ml] == '/'))
                 m[i--] = m[--n];
-        struct cg_mount *c = &m[n];
+        struct husk_cgroup_mount *c = &m[n];
         snprintf(c->mountpoint, sizeof c->mountpoint, "%s", mp);
         c->v2 = v2;
         if (v2)
@@ -158,7 +158,7 @@ int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_
     }
     if (!valid_rel(want))
         return husk_err_set(err, 0, "config.json: .linux.cgroupsPath: \"%s\" must not contain \"..\"", want);
-    struct cg_mount mounts[HUSK_CG_MAX];
+    struct husk_cgroup_mount mounts[HUSK_CG_MAX];
     int nm = husk_cgroup_mounts(mounts, HUSK_CG_MAX);
     if (nm < 0)
         return husk_err_set(err, errno, "read mountinfo");
@@ -166,7 +166,7 @@ int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_
         struct husk_cgroup_dir *d = &cg->dirs[cg->n];
         char base[PATH_MAX] = "";
         if (want[0] != '/') {
-            if (own_cgroup(mounts[i].ctrls, base, sizeof base) < 0)
+            if (husk_cgroup_own(mounts[i].ctrls, base, sizeof base) < 0)
                 continue;   /* a hierarchy this process is not in */
             if (!strcmp(base, "/"))
                 base[0] = '\0';

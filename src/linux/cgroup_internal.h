@@ -3,13 +3,6 @@
 
 #include "husk/cgroup.h"
 
-struct cg_mount {
-    char mountpoint[PATH_MAX];
-    char ctrls[128];
-    bool v2;
-};
-
-int husk_cgroup_mounts(struct cg_mount *m, int max);
 int husk_cg_write(const struct husk_cgroup_dir *d, const char *file, const char *value, struct husk_err *err);
 /* A fresh v1 cpuset cgroup has empty cpus/mems: copy the parent's so tasks can join. */
 void husk_cgroup_cpuset_inherit(const struct husk_cgroup_dir *d);

@@ -162,7 +162,7 @@ static bool is_dir_source(const char *src)
     return stat(src, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-static int do_mount(const struct husk_config *c, const struct husk_mount *m, int idmap_fd,
+static int do_mount(const struct husk_mount *m, int idmap_fd,
                     const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err)
 {
     struct husk_mount_flags f;
@@ -198,7 +198,6 @@ static int do_mount(const struct husk_config *c, const struct husk_mount *m, int
     if (f.idmap && !f.bind)
         return husk_err_set(err, 0, "mount `%s`: idmap applies to bind mounts only", m->destination);
     if (f.bind && f.idmap) {
-        (void)c;
         if (o->userns)
             return husk_err_set(err, 0, "mount `%s`: idmapped mounts inside a new user namespace are not "
                                         "supported yet", m->destination);
@@ -286,11 +285,11 @@ int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_op
         static char *dev_opts[] = {"nosuid", "strictatime", "mode=755", "size=65536k"};
         struct husk_mount dev = {.destination = "/dev", .type = "tmpfs", .source = "tmpfs",
                                  .options = {dev_opts, 4}};
-        if (do_mount(c, &dev, -1, o, rootfd, err) < 0)
+        if (do_mount(&dev, -1, o, rootfd, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < c->n_mounts; i++)
-        if (do_mount(c, &c->mounts[i], o->idmap_fds ? o->idmap_fds[i] : -1, o, rootfd, err) < 0)
+        if (do_mount(&c->mounts[i], o->idmap_fds ? o->idmap_fds[i] : -1, o, rootfd, err) < 0)
             return -1;
     return husk_rootfs_devices(c, o, rootfd, err);
 }

@@ -1,6 +1,7 @@
 /* /dev inside the container (runtime-linux.md "Default Devices", "Dev symbolic links";
  * config-linux.md "Devices") and the cgroup filesystem mount. */
 #include "rootfs_internal.h"
+#include "husk/cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,33 +126,38 @@ int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_op
     return 0;
 }
 
-/* cgroup mounts: on a v2 host mount cgroup2; on v1/hybrid hosts a tmpfs holding one mount
- * per hierarchy, as runc and Docker present it. Without a cgroup namespace the
- * container's own cgroup directories are bound instead, so it never sees its parents. */
-static int own_cgroup(const char *controllers, char *out, size_t n)
+/* cgroup mounts: on a v2 host the cgroup2 hierarchy itself; on v1/hybrid hosts a tmpfs
+ * holding one mount per hierarchy, as runc and Docker present it. */
+
+/* One hierarchy at dest: a fresh mount inside a cgroup namespace, else a bind of our own
+ * cgroup (the container's: the init is already in it), so the container never sees its
+ * parents. */
+static int mount_hierarchy(const struct husk_cgroup_mount *h, const char *dest, unsigned long mf, bool cgroupns,
+                           int rootfd, struct husk_err *err)
 {
-    FILE *f = fopen("/proc/self/cgroup", "re");
-    if (!f)
+    AUTOCLOSE int dfd = husk_mkpath_in_root(rootfd, dest, false, err);
+    if (dfd < 0)
         return -1;
-    char line[4096];
-    int found = -1;
-    while (fgets(line, sizeof line, f)) {
-        char *a = strchr(line, ':');
-        char *b = a ? strchr(a + 1, ':') : NULL;
-        if (!b)
-            continue;
-        *b = '\0';
-        line[strcspn(line, "\n")] = '\0';
-        char *path = b + 1;
-        path[strcspn(path, "\n")] = '\0';
-        if (strcmp(a + 1, controllers) == 0) {
-            snprintf(out, n, "%s", path);
-            found = 0;
-            break;
-        }
+    struct fdpath d = husk_fdpath(dfd);
+    if (cgroupns) {
+        if (mount("cgroup", d.s, h->v2 ? "cgroup2" : "cgroup", mf, h->v2 ? NULL : h->ctrls) < 0)
+            return husk_err_set(err, errno, "mount cgroup `%s` on `%s`", h->v2 ? "cgroup2" : h->ctrls, dest);
+        return 0;
     }
-    fclose(f);
-    return found;
+    char own[4096], src[8400];
+    if (husk_cgroup_own(h->v2 ? "" : h->ctrls, own, sizeof own) < 0)
+        snprintf(own, sizeof own, "/");
+    snprintf(src, sizeof src, "%s%s", h->mountpoint, own);
+    if (mount(src, d.s, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return husk_err_set(err, errno, "bind cgroup `%s` on `%s`", src, dest);
+    /* remount the new mount, not the directory under it */
+    AUTOCLOSE int top = husk_mkpath_in_root(rootfd, dest, false, err);
+    if (top < 0)
+        return -1;
+    struct fdpath tp = husk_fdpath(top);
+    if (mount(NULL, tp.s, NULL, MS_BIND | MS_REMOUNT | mf, NULL) < 0)
+        return husk_err_set(err, errno, "remount cgroup `%s` on `%s`", src, dest);
+    return 0;
 }
 
 int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags *f, int target_fd,
@@ -159,105 +165,34 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
 {
     unsigned long flags = (f->flags & ~(MS_RDONLY | MS_REMOUNT | MS_BIND | MS_REC)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
     bool ro = f->flags & MS_RDONLY;
+    unsigned long mf = flags | (ro ? MS_RDONLY : 0);
+    struct husk_cgroup_mount hs[HUSK_CG_MAX];
+    int n = husk_cgroup_mounts(hs, HUSK_CG_MAX);
+    if (n < 0)
+        return husk_err_set(err, errno, "read mountinfo");
+    if (n == 1 && hs[0].v2 && strcmp(hs[0].mountpoint, "/sys/fs/cgroup") == 0)
+        return mount_hierarchy(&hs[0], m->destination, mf, o->cgroupns, rootfd, err);
+
     struct fdpath t = husk_fdpath(target_fd);
-    struct stat sb;
-    bool unified_only = stat("/sys/fs/cgroup/cgroup.controllers", &sb) == 0;
-    if (unified_only) {
-        if (o->cgroupns) {
-            if (mount("cgroup2", t.s, "cgroup2", flags | (ro ? MS_RDONLY : 0), NULL) < 0)
-                return husk_err_set(err, errno, "mount cgroup2 on `%s`", m->destination);
-            return 0;
-        }
-        char own[4096], src[8192];
-        if (own_cgroup("", own, sizeof own) < 0)
-            snprintf(own, sizeof own, "/");
-        snprintf(src, sizeof src, "/sys/fs/cgroup%s", own);
-        if (mount(src, t.s, NULL, MS_BIND | MS_REC, NULL) < 0)
-            return husk_err_set(err, errno, "bind cgroup `%s` on `%s`", src, m->destination);
-        /* remount the new mount, not the directory under it */
-        AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, false, err);
-        if (top < 0)
-            return -1;
-        struct fdpath tp = husk_fdpath(top);
-        if (mount(NULL, tp.s, NULL, MS_BIND | MS_REMOUNT | (ro ? MS_RDONLY : 0) | flags, NULL) < 0)
-            return husk_err_set(err, errno, "remount cgroup `%s` on `%s`", src, m->destination);
-        return 0;
-    }
     if (mount("tmpfs", t.s, "tmpfs", flags, "mode=755") < 0)
         return husk_err_set(err, errno, "mount tmpfs for cgroups on `%s`", m->destination);
-    (void)target_fd;
-    char line[8192];
-    int rc = 0;
-    FILE *mi = fopen("/proc/self/mountinfo", "re");
-    if (!mi)
-        return husk_err_set(err, errno, "read mountinfo");
-    while (rc == 0 && fgets(line, sizeof line, mi)) {
-        char *sep = strstr(line, " - ");
-        if (!sep)
+    for (int i = 0; i < n; i++) {
+        const char *name = hs[i].mountpoint + strlen("/sys/fs/cgroup");
+        if (name[0] != '/' || !name[1] || strchr(name + 1, '/'))
             continue;
-        *sep = '\0';
-        char fstype[64], source[256], super[1024], mp[4096];
-        if (sscanf(sep + 3, "%63s %255s %1023s", fstype, source, super) != 3)
-            continue;
-        if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
-            continue;
-        bool v1 = strcmp(fstype, "cgroup") == 0, v2 = strcmp(fstype, "cgroup2") == 0;
-        if ((!v1 && !v2) || strncmp(mp, "/sys/fs/cgroup/", 15) != 0)
-            continue;
-        const char *name = mp + 15;
-        if (strchr(name, '/'))
-            continue;
-        /* The hierarchy's controllers as /proc/self/cgroup names them. */
-        char ctrls[1024] = "";
-        if (v1) {
-            for (char *s = strtok(super, ","); s; s = strtok(NULL, ",")) {
-                if (!strcmp(s, "rw") || !strcmp(s, "ro") || !strncmp(s, "release_agent", 13) ||
-                    !strcmp(s, "clone_children") || !strcmp(s, "nsdelegate") || !strcmp(s, "noprefix") ||
-                    !strcmp(s, "xattr") || !strncmp(s, "cpuset_v2", 9))
-                    continue;
-                if (ctrls[0])
-                    strncat(ctrls, ",", sizeof ctrls - strlen(ctrls) - 1);
-                strncat(ctrls, s, sizeof ctrls - strlen(ctrls) - 1);
-            }
-        }
         char dest[4200];
-        snprintf(dest, sizeof dest, "%s/%s", m->destination, name);
-        AUTOCLOSE int dfd = husk_mkpath_in_root(rootfd, dest, false, err);
-        if (dfd < 0) {
-            rc = -1;
-            break;
-        }
-        struct fdpath d = husk_fdpath(dfd);
-        unsigned long mf = flags | (ro ? MS_RDONLY : 0);
-        if (o->cgroupns) {
-            if (mount("cgroup", d.s, v2 ? "cgroup2" : "cgroup", mf, v2 ? NULL : ctrls) < 0)
-                rc = husk_err_set(err, errno, "mount cgroup `%s` on `%s`", v2 ? "cgroup2" : ctrls, dest);
-        } else {
-            char own[4096], src[8400];
-            if (own_cgroup(v2 ? "" : ctrls, own, sizeof own) < 0)
-                snprintf(own, sizeof own, "/");
-            snprintf(src, sizeof src, "%s%s", mp, own);
-            if (mount(src, d.s, NULL, MS_BIND | MS_REC, NULL) < 0) {
-                rc = husk_err_set(err, errno, "bind cgroup `%s` on `%s`", src, dest);
-            } else {
-                AUTOCLOSE int top = husk_mkpath_in_root(rootfd, dest, false, err);
-                struct fdpath tp = husk_fdpath(top);
-                if (top < 0)
-                    rc = -1;
-                else if (mount(NULL, tp.s, NULL, MS_BIND | MS_REMOUNT | mf, NULL) < 0)
-                    rc = husk_err_set(err, errno, "remount cgroup `%s` on `%s`", src, dest);
-            }
-        }
+        snprintf(dest, sizeof dest, "%s%s", m->destination, name);
+        if (mount_hierarchy(&hs[i], dest, mf, o->cgroupns, rootfd, err) < 0)
+            return -1;
     }
-    fclose(mi);
-    if (rc == 0 && ro) {
+    if (ro) {
         /* target_fd names the directory under the tmpfs: reopen on top of it */
         AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, false, err);
         if (top < 0)
             return -1;
         struct fdpath tp = husk_fdpath(top);
         if (mount(NULL, tp.s, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, NULL) < 0)
-            rc = husk_err_set(err, errno, "make `%s` read-only", m->destination);
+            return husk_err_set(err, errno, "make `%s` read-only", m->destination);
     }
-    return rc;
+    return 0;
 }

@@ -101,7 +101,6 @@ static pid_t spawn_via_intermediate(struct init_args *a, unsigned long flags, st
         return mid;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     struct husk_err e = {0};
-    bool userns_new = flags & CLONE_NEWUSER;
     for (size_t pass = 0; pass < 2; pass++) {
         for (size_t k = 0; k < sizeof ns_order / sizeof *ns_order; k++) {
             int type = ns_order[k];
@@ -123,7 +122,6 @@ static pid_t spawn_via_intermediate(struct init_args *a, unsigned long flags, st
             close(fd);
         }
     }
-    (void)userns_new;
     if (flags & CLONE_NEWTIME) {
         if (unshare(CLONE_NEWTIME) < 0) {
             husk_err_set(&e, errno, "create time namespace");
