@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,9 +17,12 @@ int husk_cg_write(const struct husk_cgroup_dir *d, const char *file, const char 
 {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", d->path, file);
-    if (husk_write_file(path, value, strlen(value), err) < 0)
-        return husk_err_wrap(err, "cgroup: \"%s\"", value);
-    return 0;
+    if (husk_write_file(path, value, strlen(value), err) >= 0)
+        return 0;
+    if (err->code == ENOENT)
+        return husk_err_set(err, 0, "cgroup: this kernel has no `%s` in `%s` (the controller lacks that feature)",
+                            file, d->path);
+    return husk_err_wrap(err, "cgroup: write \"%s\" to `%s`", value, file);
 }
 
 /* First line of a small file. */
@@ -183,8 +187,18 @@ static int apply_memory(struct res_ctx *x, const struct husk_resources *r)
         return -1;
     if (m->disable_oom_killer.set && m->disable_oom_killer.v && wr(x, d, "memory.oom_control", "1") < 0)
         return -1;
-    if (m->kernel.set && m->kernel.v && wr(x, d, "memory.kmem.limit_in_bytes", "%" PRId64, m->kernel.v) < 0)
-        return -1;
+    if (m->kernel.set && m->kernel.v) {
+        if (wr(x, d, "memory.kmem.limit_in_bytes", "%" PRId64, m->kernel.v) < 0)
+            return -1;
+        /* Newer kernels keep the file but ignore the write (it reads unlimited): never drop a limit silently */
+        char path[PATH_MAX + 64], got[32];
+        snprintf(path, sizeof path, "%s/memory.kmem.limit_in_bytes", d->path);
+        if (read_small(path, got, sizeof got) == 0 && strtoll(got, NULL, 10) > m->kernel.v)
+            return husk_err_set(x->err, 0,
+                                "cgroup: linux.resources.memory.kernel: this kernel ignores kernel memory limits "
+                                "(memory.kmem.limit_in_bytes reads %s after writing %" PRId64 ")",
+                                got, m->kernel.v);
+    }
     if (m->kernel_tcp.set && m->kernel_tcp.v &&
         wr(x, d, "memory.kmem.tcp.limit_in_bytes", "%" PRId64, m->kernel_tcp.v) < 0)
         return -1;
@@ -297,6 +311,13 @@ static int apply_devices(struct res_ctx *x, const struct husk_resources *r, cons
     return 0;
 }
 
+static bool cg_has(const struct husk_cgroup_dir *d, const char *file)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", d->path, file);
+    return access(path, F_OK) == 0;
+}
+
 static int apply_blkio(struct res_ctx *x, const struct husk_resources *r)
 {
     const typeof(r->block_io) *b = &r->block_io;
@@ -313,8 +334,11 @@ static int apply_blkio(struct res_ctx *x, const struct husk_resources *r)
     static const char *const v1f[4] = {"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
                                        "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
     static const char *const v2k[4] = {"rbps", "wbps", "riops", "wiops"};
+    /* CFQ's blkio.weight left with Linux 5.0; BFQ (when it is the disk's scheduler) has its own files */
+    bool bfq = !d->v2 && !cg_has(d, "blkio.weight") && cg_has(d, "blkio.bfq.weight");
     if (b->weight.set && b->weight.v &&
-        wr(x, d, d->v2 ? "io.weight" : "blkio.weight", d->v2 ? "default %" PRIu64 : "%" PRIu64, b->weight.v) < 0)
+        wr(x, d, d->v2 ? "io.weight" : bfq ? "blkio.bfq.weight" : "blkio.weight", d->v2 ? "default %" PRIu64 : "%" PRIu64,
+           b->weight.v) < 0)
         return -1;
     if (b->leaf_weight.set && b->leaf_weight.v) {
         if (d->v2)
@@ -324,7 +348,7 @@ static int apply_blkio(struct res_ctx *x, const struct husk_resources *r)
     }
     for (size_t i = 0; i < b->n_weight_devices; i++) {
         const struct husk_weight_dev *w = &b->weight_devices[i];
-        if (w->weight.set && wr(x, d, d->v2 ? "io.weight" : "blkio.weight_device", "%" PRId64 ":%" PRId64 " %" PRIu64,
+        if (w->weight.set && wr(x, d, d->v2 ? "io.weight" : bfq ? "blkio.bfq.weight_device" : "blkio.weight_device", "%" PRId64 ":%" PRId64 " %" PRIu64,
                                 w->major, w->minor, w->weight.v) < 0)
             return -1;
     }
