@@ -9,15 +9,15 @@ VERSION := 0.1.0
 PKGS := libseccomp libcap yajl mount
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # Start-up time is a feature: libseccomp, libcap and yajl are linked statically when their
-# archives exist (Debian ships them), and libmount -- with the libblkid, libselinux and
-# libpcre2 it drags in -- is dlopen()ed only by the commands that classify mount options.
-# `make STATIC_DEPS=0` links the three dynamically.
+# archives exist (Debian ships them). husk keeps its own table of the mount(2) flags instead of
+# loading libmount (with libblkid, libselinux and libpcre2) on every create; the unit tests
+# check that table against libmount's. `make STATIC_DEPS=0` links the three dynamically.
 STATIC_DEPS ?= 1
 LIBDIR := $(shell pkg-config --variable=libdir libseccomp)
 ifeq ($(STATIC_DEPS)$(wildcard $(LIBDIR)/libseccomp.a)$(wildcard $(LIBDIR)/libcap.a)$(wildcard $(LIBDIR)/libyajl_s.a),1$(LIBDIR)/libseccomp.a$(LIBDIR)/libcap.a$(LIBDIR)/libyajl_s.a)
-  PKG_LIBS := -Wl,-Bstatic -lseccomp -lcap -l:libyajl_s.a -Wl,-Bdynamic -ldl
+  PKG_LIBS := -Wl,-Bstatic -lseccomp -lcap -l:libyajl_s.a -Wl,-Bdynamic
 else
-  PKG_LIBS := $(shell pkg-config --libs libseccomp libcap yajl) -ldl
+  PKG_LIBS := $(shell pkg-config --libs libseccomp libcap yajl)
 endif
 
 CC ?= cc
@@ -54,7 +54,8 @@ $(BUILD)/%.o: %.c $(wildcard include/husk/*.h src/*/*.h)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) $(BUILD)/src/cli/args.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc/cli -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(BUILD)/src/cli/args.o $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc/cli -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(BUILD)/src/cli/args.o $(PKG_LIBS) \
+		$(shell pkg-config --libs mount)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -38,6 +38,8 @@ struct husk_mount_flags {
     char data[4096];              /* filesystem-specific options, comma separated */
 };
 int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_flags *out, struct husk_err *err);
+/* One mount(2) flag option ("nosuid", "rw", ...): its MS_* flag and whether it clears it. */
+bool husk_mount_flag_lookup(const char *name, unsigned long *flag, bool *clears);
 
 /* Opens `path` inside `rootfd`, never leaving it (RESOLVE_IN_ROOT), creating missing
  * directories (and the last component as a file when `file`). Returns an O_PATH fd. */

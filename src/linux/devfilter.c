@@ -112,12 +112,20 @@ int husk_devfilter_attach(const char *cgroup_dir, const struct husk_config *c, s
     load.insns = (unsigned long long)(uintptr_t)p.v;
     load.insn_cnt = (unsigned)p.n;
     load.license = (unsigned long long)(uintptr_t)"Apache-2.0";
-    load.log_buf = (unsigned long long)(uintptr_t)log;
-    load.log_size = sizeof log;
-    load.log_level = 1;
+    /* The verifier's log costs more than the verification itself: ask for it only to explain
+     * a refusal. */
     int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
     if (prog < 0) {
         int e = errno;
+        load.log_buf = (unsigned long long)(uintptr_t)log;
+        load.log_size = sizeof log;
+        load.log_level = 1;
+        log[0] = '\0';
+        int again = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+        if (again >= 0) {
+            close(again);
+            return husk_err_set(err, e, "cgroup: load the eBPF device filter");
+        }
         /* the verifier's reason is the line before its "processed ..." summary */
         log[sizeof log - 1] = '\0';
         char *end = strstr(log, "\nprocessed ");

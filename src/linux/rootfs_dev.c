@@ -13,8 +13,33 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-static int make_device(int rootfd, const char *path, mode_t type, unsigned major, unsigned minor, mode_t perm,
-                       uid_t uid, gid_t gid, bool userns, struct husk_err *err)
+/* mknod's mode passes through the umask and its owner is ours: fix either only when they differ */
+static int own_and_mode(int dfd, const char *name, mode_t perm, uid_t uid, gid_t gid)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    if ((uid != geteuid() || gid != getegid()) && fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return -1;
+    if ((perm & mask) && fchmodat(dfd, name, perm, 0) < 0)
+        return -1;
+    return 0;
+}
+
+static int make_node(int dfd, const char *name, mode_t mode, dev_t dev)
+{
+    if (mknodat(dfd, name, mode, dev) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return -1;
+    /* replace what the image ships at that path */
+    if (unlinkat(dfd, name, 0) < 0)
+        return -1;
+    return mknodat(dfd, name, mode, dev);
+}
+
+/* devdir: an open /dev of the container, used for the usual /dev/NAME without a path walk */
+static int make_device(int rootfd, int devdir, const char *path, mode_t type, unsigned major, unsigned minor,
+                       mode_t perm, uid_t uid, gid_t gid, bool userns, struct husk_err *err)
 {
     const char *rel = path;
     while (*rel == '/')
@@ -30,32 +55,33 @@ static int make_device(int rootfd, const char *path, mode_t type, unsigned major
         parent[1] = '\0';
     else
         *slash = '\0';
-    AUTOCLOSE int pfd = husk_mkpath_in_root(rootfd, parent, false, err);
-    if (pfd < 0)
-        return -1;
-    /* O_PATH fds cannot be used for mknodat; reopen the directory. */
-    AUTOCLOSE int dfd = openat(pfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-    if (dfd < 0)
-        return husk_err_set(err, errno, "open parent of `%s`", path);
-    unlinkat(dfd, namebuf, 0);
+    AUTOCLOSE int own_dfd = -1;
+    int dfd = devdir;
+    if (strcmp(parent, "/dev") != 0 || devdir < 0) {
+        AUTOCLOSE int pfd = husk_mkpath_in_root(rootfd, parent, false, err);
+        if (pfd < 0)
+            return -1;
+        /* O_PATH fds cannot be used for mknodat; reopen the directory. */
+        dfd = own_dfd = openat(pfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (dfd < 0)
+            return husk_err_set(err, errno, "open parent of `%s`", path);
+    }
     if (!userns && type != S_IFIFO) {
-        if (mknodat(dfd, namebuf, type | perm, makedev(major, minor)) < 0) {
+        if (make_node(dfd, namebuf, type | perm, makedev(major, minor)) < 0) {
             if (errno != EPERM)
                 return husk_err_set(err, errno, "mknod `%s`", path);
             userns = true;   /* no CAP_MKNOD here: fall back to a bind mount */
-        } else if (fchownat(dfd, namebuf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-                   fchmodat(dfd, namebuf, perm, 0) < 0) {
+        } else if (own_and_mode(dfd, namebuf, perm, uid, gid) < 0) {
             return husk_err_set(err, errno, "set owner and mode of `%s`", path);
         }
     }
     if (type == S_IFIFO) {
-        /* explicit chmod: mknod's mode passes through our umask */
-        if (mknodat(dfd, namebuf, S_IFIFO | perm, 0) < 0 || fchownat(dfd, namebuf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-            fchmodat(dfd, namebuf, perm, 0) < 0)
+        if (make_node(dfd, namebuf, S_IFIFO | perm, 0) < 0 || own_and_mode(dfd, namebuf, perm, uid, gid) < 0)
             return husk_err_set(err, errno, "mkfifo `%s`", path);
         return 0;
     }
     if (userns) {
+        unlinkat(dfd, namebuf, 0);
         int f = openat(dfd, namebuf, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (f < 0)
             return husk_err_set(err, errno, "create `%s`", path);
@@ -86,10 +112,16 @@ static bool configured(const struct husk_config *c, const char *path)
 int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_opts *o, int rootfd,
                         struct husk_err *err)
 {
+    AUTOCLOSE int devfd = husk_mkpath_in_root(rootfd, "/dev", false, err);
+    if (devfd < 0)
+        return -1;
+    AUTOCLOSE int dfd = openat(devfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (dfd < 0)
+        return husk_err_set(err, errno, "open /dev");
     for (size_t i = 0; i < sizeof default_devices / sizeof *default_devices; i++) {
         if (configured(c, default_devices[i].path))
             continue;
-        if (make_device(rootfd, default_devices[i].path, S_IFCHR, default_devices[i].major,
+        if (make_device(rootfd, dfd, default_devices[i].path, S_IFCHR, default_devices[i].major,
                         default_devices[i].minor, 0666, 0, 0, o->userns, err) < 0)
             return -1;
     }
@@ -97,16 +129,10 @@ int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_op
         const struct husk_device *d = &c->linux_.devices[i];
         mode_t type = d->type[0] == 'b' ? S_IFBLK : d->type[0] == 'p' ? S_IFIFO : S_IFCHR;
         mode_t perm = d->file_mode.set ? (mode_t)(d->file_mode.v & 07777) : 0666;
-        if (make_device(rootfd, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
+        if (make_device(rootfd, dfd, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
                         d->uid.set ? (uid_t)d->uid.v : 0, d->gid.set ? (gid_t)d->gid.v : 0, o->userns, err) < 0)
             return -1;
     }
-    AUTOCLOSE int devfd = husk_mkpath_in_root(rootfd, "/dev", false, err);
-    if (devfd < 0)
-        return -1;
-    AUTOCLOSE int dfd = openat(devfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-    if (dfd < 0)
-        return husk_err_set(err, errno, "open /dev");
     static const char *const links[][2] = {
         {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
         {"/proc/self/fd/2", "stderr"},

@@ -32,12 +32,10 @@ for a in $(/bin/busybox --list-full); do
     mkdir -p "$ST/$(dirname "$a")"
     [ -e "$ST/$a" ] || ln -s /bin/busybox "$ST/$a"
 done
-# husk and the shared objects it uses, including the libmount it dlopen()s
+# husk and the shared objects it uses
 mkdir -p "$ST/usr/local/bin"
 cp "$HUSK" "$ST/usr/local/bin/husk"
 libs=$(ldd "$HUSK" | grep -o '/[^ ]*')
-libmount=$(ldconfig -p | awk '/libmount.so.1 / {print $NF; exit}')
-libs="$libs $libmount $(ldd "$libmount" | grep -o '/[^ ]*')"
 for l in $libs; do
     mkdir -p "$ST$(dirname "$l")"
     cp -L "$l" "$ST$l"
