@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/sched.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -146,6 +145,29 @@ fail:
     _exit(1);
 }
 
+/* The state's "owner" (runc's field): the user name from /etc/passwd, read directly; glibc's
+ * NSS would load its modules on every create (and cannot in a static build). */
+static void owner_name(uid_t uid, char *out, size_t n)
+{
+    out[0] = '\0';
+    FILE *f = fopen("/etc/passwd", "re");
+    if (!f)
+        return;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        char *end;
+        unsigned long v = strtoul(c2 + 1, &end, 10);
+        if (end != c2 + 1 && *end == ':' && v == uid) {
+            snprintf(out, n, "%.*s", (int)(c1 - line), line);
+            break;
+        }
+    }
+    fclose(f);
+}
+
 static int copy_config(const char *src, int dirfd, struct husk_err *err)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
@@ -251,8 +273,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     snprintf(st.id, sizeof st.id, "%s", o->id);
     snprintf(st.bundle, sizeof st.bundle, "%s", bundle);
     snprintf(st.rootfs, sizeof st.rootfs, "%s", rootfs);
-    struct passwd *pw = getpwuid(geteuid());
-    snprintf(st.owner, sizeof st.owner, "%s", pw ? pw->pw_name : "");
+    owner_name(geteuid(), st.owner, sizeof st.owner);
     st.annotations = cfg->annotations;
     const struct husk_namespace *pidns = husk_config_namespace(cfg, CLONE_NEWPID);
     st.flags = (cfg->hooks[HUSK_HOOK_POSTSTART].n ? HUSK_STATE_POSTSTART : 0) |
