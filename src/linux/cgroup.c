@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +65,14 @@ int husk_cgroup_own(const char *ctrls, char *out, size_t n)
 
 int husk_cgroup_mounts(struct husk_cgroup_mount *m, int max)
 {
+    /* A pure v2 host (or view) is one statfs; mountinfo is for v1 and hybrid layouts */
+    struct statfs sf;
+    if (max > 0 && statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
+        snprintf(m[0].mountpoint, sizeof m[0].mountpoint, "/sys/fs/cgroup");
+        m[0].ctrls[0] = '\0';
+        m[0].v2 = true;
+        return 1;
+    }
     FILE *f = fopen("/proc/self/mountinfo", "re");
     if (!f)
         return -1;

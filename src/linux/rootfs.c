@@ -49,6 +49,10 @@ int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err
     char cur[4096] = "", rest[8192], link[4096];
     if (snprintf(rest, sizeof rest, "%s", path) >= (int)sizeof rest)
         return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
+    /* The usual case, an existing path without symlinks: one call */
+    int fast = openat2_resolve(rootfd, path, O_PATH);
+    if (fast >= 0)
+        return fast;
     int links = 0;
     for (;;) {
         char *r = rest;

@@ -16,11 +16,10 @@
 /* mknod's mode passes through the umask and its owner is ours: fix either only when they differ */
 static int own_and_mode(int dfd, const char *name, mode_t perm, uid_t uid, gid_t gid)
 {
-    mode_t mask = umask(0);
-    umask(mask);
     if ((uid != geteuid() || gid != getegid()) && fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
         return -1;
-    if ((perm & mask) && fchmodat(dfd, name, perm, 0) < 0)
+    /* husk_rootfs_devices runs with umask 0: only bits mknod ignores need a chmod */
+    if ((perm & 07000) && fchmodat(dfd, name, perm, 0) < 0)
         return -1;
     return 0;
 }
@@ -109,7 +108,7 @@ static bool configured(const struct husk_config *c, const char *path)
     return false;
 }
 
-int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_opts *o, int rootfd,
+static int make_devices(const struct husk_config *c, const struct husk_rootfs_opts *o, int rootfd,
                         struct husk_err *err)
 {
     AUTOCLOSE int devfd = husk_mkpath_in_root(rootfd, "/dev", false, err);
@@ -150,6 +149,16 @@ int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_op
             return husk_err_set(err, errno, "symlink /dev/ptmx");
     }
     return 0;
+}
+
+int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_opts *o, int rootfd,
+                        struct husk_err *err)
+{
+    /* modes exactly as configured, without a chmod per node */
+    mode_t mask = umask(0);
+    int rc = make_devices(c, o, rootfd, err);
+    umask(mask);
+    return rc;
 }
 
 /* cgroup mounts: on a v2 host the cgroup2 hierarchy itself; on v1/hybrid hosts a tmpfs
