@@ -156,7 +156,7 @@ static int valid_rel(const char *p)
 
 int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err)
 {
-    memset(cg, 0, sizeof *cg);
+    cg->n = 0;
     const char *want = c->linux_.cgroups_path;
     char def[1100];
     if (want && strchr(want, ':') && want[0] != '/')
@@ -315,7 +315,7 @@ int husk_cgroup_serialize(const struct husk_cgroup *cg, char *out, size_t n)
 
 int husk_cgroup_parse(const char *s, struct husk_cgroup *cg)
 {
-    memset(cg, 0, sizeof *cg);
+    cg->n = 0;
     while (*s && cg->n < HUSK_CG_MAX) {
         const char *nl = strchrnul(s, '\n');
         char line[PATH_MAX + 256];

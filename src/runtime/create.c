@@ -237,8 +237,9 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     char *hook_state = NULL;
     bool own_child = true, in_v2 = false;
     struct husk_state st;
-    memset(&st, 0, sizeof st);
-    struct husk_cgroup cg = {0};
+    husk_state_reset(&st);
+    struct husk_cgroup cg;
+    cg.n = 0;   /* dirs[] are filled as they are made: zeroing 64 KiB costs page faults */
     int *idmap_fds = NULL;
     if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0 ||
         husk_unsupported_check(cfg, err) < 0)

@@ -41,7 +41,7 @@ static void state_freep(struct husk_state *st)
 /* Opens, locks and loads a container. Returns the dirfd. */
 static int open_container(const char *root, const char *id, struct husk_state *st, struct husk_err *err)
 {
-    memset(st, 0, sizeof *st);
+    husk_state_reset(st);
     if (husk_id_validate(id, err) < 0)
         return -1;
     int fd = husk_state_open_dir(root, id, err);
