@@ -259,7 +259,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         goto fail_early;
     if (husk_state_lock(dirfd, err) < 0 || copy_config(cfgpath, dirfd, err) < 0)
         goto fail;
-    if ((listen_fd = listen_start_sock(dirfd, err)) < 0)
+    /* `run` starts the init over the sync socket: no socket file to bind and connect */
+    if (!o->start_fd && (listen_fd = listen_start_sock(dirfd, err)) < 0)
         goto fail;
     if (husk_cgroup_create(cfg, o->id, &cg, err) < 0)
         goto fail;
@@ -312,12 +313,13 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     /* Keep fds the init needs above the preserved range (runtime.md: fds 3..3+N-1). */
     int floor = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
     int child_sync = fcntl(sv[1], F_DUPFD_CLOEXEC, floor);
-    int child_listen = fcntl(listen_fd, F_DUPFD_CLOEXEC, floor);
+    int child_listen = listen_fd >= 0 ? fcntl(listen_fd, F_DUPFD_CLOEXEC, floor) : -1;
     close(sv[1]);
     sv[1] = child_sync;
-    close(listen_fd);
+    if (listen_fd >= 0)
+        close(listen_fd);
     listen_fd = child_listen;
-    if (child_sync < 0 || child_listen < 0) {
+    if (child_sync < 0 || (!o->start_fd && child_listen < 0)) {
         husk_err_set(err, errno, "dup sync fds");
         goto fail;
     }
@@ -397,7 +399,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     }
     close(sv[1]);
     sv[1] = -1;
-    close(listen_fd);
+    if (listen_fd >= 0)
+        close(listen_fd);
     listen_fd = -1;
 
     if (husk_cgroup_enter(&cg, pid, in_v2, err) < 0)
@@ -448,7 +451,10 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         goto fail;
     if (o->pid_file && husk_write_pid_file(o->pid_file, pid, err) < 0)
         goto fail;
-    close(sv[0]);
+    if (o->start_fd)
+        *o->start_fd = sv[0];
+    else
+        close(sv[0]);
     close(dirfd);
     free(hook_state);
     close_idmaps(idmap_fds, cfg->n_mounts);

@@ -172,10 +172,22 @@ void husk_init_main(struct init_args *a)
     prctl(PR_SET_PDEATHSIG, 0);
     if (sync_send(a->sync_fd, SYNC_READY, 0, NULL) < 0)
         _exit(1);
-    close(a->sync_fd);
 
-    int conn;
-    for (;;) {
+    int conn = -1;
+    if (a->listen_fd < 0) {
+        /* `run`: the start comes over the sync socket itself */
+        char cmd = 0;
+        ssize_t n;
+        do
+            n = recv(a->sync_fd, &cmd, 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n != 1 || cmd != 'S')
+            _exit(1);
+        conn = a->sync_fd;
+    }
+    if (conn < 0)
+        close(a->sync_fd);
+    while (conn < 0) {
         conn = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (conn < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
@@ -190,8 +202,10 @@ void husk_init_main(struct init_args *a)
         if (n == 1 && cmd == 'S')
             break;
         close(conn);
+        conn = -1;
     }
-    close(a->listen_fd);
+    if (a->listen_fd >= 0)
+        close(a->listen_fd);
     /* From here errors go back to `start` over conn. */
     a->sync_fd = conn;
     if (husk_hooks_run(&c->hooks[HUSK_HOOK_START_CONTAINER], "startContainer", a->state_json, &err) < 0)

@@ -62,37 +62,23 @@ static struct husk_config *saved_config(int dirfd)
     return husk_config_load(path, &e);
 }
 
-int husk_container_start(const char *root, const char *id, struct husk_err *err)
+/* Sends the init its start over fd, then waits for its exec and runs poststart hooks. */
+static int start_over(int fd, int dirfd, const struct husk_state *st, const char *id, struct husk_err *err)
 {
-    AUTOSTATE struct husk_state st;
-    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
-    if (dirfd < 0)
-        return -1;
-    enum husk_status s = husk_state_status(dirfd, &st);
-    if (s != HUSK_CREATED)
-        return husk_err_set(err, 0, "cannot start container \"%s\": it is %s, not created", id,
-                            husk_status_name(s));
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd, HUSK_START_SOCK);
-    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-        return husk_err_set(err, errno, "reach container \"%s\"", id);
-    /* Whatever follows, the container is no longer waiting to be started. */
-    unlinkat(dirfd, HUSK_START_SOCK, 0);
     if (send(fd, "S", 1, MSG_NOSIGNAL) != 1)
         return husk_err_set(err, errno, "start container \"%s\"", id);
     /* The init closes the socket on exec (CLOEXEC): EOF is success. Before that it may
      * hand over a seccomp notify fd, or report why it could not exec. */
-    struct husk_config *cfg = st.flags & (HUSK_STATE_POSTSTART | HUSK_STATE_NOTIFY) ? saved_config(dirfd) : NULL;
+    struct husk_config *cfg = st->flags & (HUSK_STATE_POSTSTART | HUSK_STATE_NOTIFY) ? saved_config(dirfd) : NULL;
     struct sync_packet pk;
     int r;
     while ((r = sync_recv(fd, &pk)) == 1) {
         if (pk.type == SYNC_SECCOMP && cfg) {
-            char *doc = husk_state_json(&st, HUSK_CREATED, 0);
-            int fr = husk_seccomp_forward(cfg, pk.fd, st.pid, doc ? doc : "{}", err);
+            char *doc = husk_state_json(st, HUSK_CREATED, 0);
+            int fr = husk_seccomp_forward(cfg, pk.fd, st->pid, doc ? doc : "{}", err);
             free(doc);
             if (fr < 0) {
-                kill(st.pid, SIGKILL);
+                kill(st->pid, SIGKILL);
                 husk_config_free(cfg);
                 return -1;
             }
@@ -106,18 +92,50 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
         return -1;
     }
     if (cfg && cfg->hooks[HUSK_HOOK_POSTSTART].n) {
-        char *doc = husk_state_json(&st, HUSK_RUNNING, 0);
+        char *doc = husk_state_json(st, HUSK_RUNNING, 0);
         int r = husk_hooks_run(&cfg->hooks[HUSK_HOOK_POSTSTART], "poststart", doc ? doc : "{}", err);
         free(doc);
         if (r < 0) {
             /* v1.3.0: a failing poststart hook fails start; the container is stopped. */
-            kill(st.pid, SIGKILL);
+            kill(st->pid, SIGKILL);
             husk_config_free(cfg);
             return -1;
         }
     }
     husk_config_free(cfg);
     return 0;
+}
+
+int husk_container_start(const char *root, const char *id, struct husk_err *err)
+{
+    AUTOSTATE struct husk_state st;
+    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
+    if (dirfd < 0)
+        return -1;
+    enum husk_status s = husk_state_status(dirfd, &st);
+    if (s != HUSK_CREATED)
+        return husk_err_set(err, 0, "cannot start container \"%s\": it is %s, not created", id,
+                            husk_status_name(s));
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd, HUSK_START_SOCK);
+    if (faccessat(dirfd, HUSK_START_SOCK, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+        return husk_err_set(err, 0, "cannot start container \"%s\": the `husk run` that created it starts it", id);
+    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        return husk_err_set(err, errno, "reach container \"%s\"", id);
+    /* Whatever follows, the container is no longer waiting to be started. */
+    unlinkat(dirfd, HUSK_START_SOCK, 0);
+    return start_over(fd, dirfd, &st, id, err);
+}
+
+int husk_container_start_fd(const char *root, const char *id, int fd_in, struct husk_err *err)
+{
+    AUTOCLOSE int fd = fd_in;
+    AUTOSTATE struct husk_state st;
+    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
+    if (dirfd < 0)
+        return -1;
+    return start_over(fd, dirfd, &st, id, err);
 }
 
 /* Every process in the container's pid namespace, found through /proc. */
