@@ -13,15 +13,12 @@ struct husk_create_opts {
     int preserve_fds;
     bool keep_child;    /* `run`: the init stays our child so we can wait for it */
     int console_fd;     /* `run`: a connected socket that receives the pty master, or -1 */
-    int *start_fd;      /* `run`: no start.sock; the init waits on this fd, which
-                         * husk_container_start_fd() later uses to start it */
+    bool start;         /* `run`: start the init right away, over the sync socket (no start.sock) */
 };
 
 /* Returns the init's pid (> 0) or -1. */
 pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *err);
 int husk_container_start(const char *root, const char *id, struct husk_err *err);
-/* `start` over the fd husk_container_create() left in *start_fd (closes it). */
-int husk_container_start_fd(const char *root, const char *id, int fd, struct husk_err *err);
 int husk_container_kill(const char *root, const char *id, int sig, bool all, struct husk_err *err);
 /* Returns 0; with force a missing container is not an error. */
 int husk_container_delete(const char *root, const char *id, bool force, struct husk_err *err);

@@ -42,8 +42,7 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
         csv[1] = hi;
         o.console_fd = hi;
     }
-    int start_fd = -1;
-    o.start_fd = &start_fd;
+    o.start = true;
     pid_t pid = husk_container_create(&o, &err);
     if (csv[1] >= 0)
         close(csv[1]);
@@ -56,11 +55,6 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
         husk_recv_fd(csv[0], name, sizeof name, MSG_DONTWAIT, &master);
     if (csv[0] >= 0)
         close(csv[0]);
-    if (husk_container_start_fd(g->root, o.id, start_fd, &err) < 0) {
-        struct husk_err e2;
-        husk_container_delete(g->root, o.id, true, &e2);
-        return cli_fail(&err);
-    }
     if (detach)
         return 0;
     int code = husk_wait_forwarding(pid, master);

@@ -260,7 +260,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (husk_state_lock(dirfd, err) < 0 || copy_config(cfgpath, dirfd, err) < 0)
         goto fail;
     /* `run` starts the init over the sync socket: no socket file to bind and connect */
-    if (!o->start_fd && (listen_fd = listen_start_sock(dirfd, err)) < 0)
+    if (!o->start && (listen_fd = listen_start_sock(dirfd, err)) < 0)
         goto fail;
     if (husk_cgroup_create(cfg, o->id, &cg, err) < 0)
         goto fail;
@@ -319,7 +319,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (listen_fd >= 0)
         close(listen_fd);
     listen_fd = child_listen;
-    if (child_sync < 0 || (!o->start_fd && child_listen < 0)) {
+    if (child_sync < 0 || (!o->start && child_listen < 0)) {
         husk_err_set(err, errno, "dup sync fds");
         goto fail;
     }
@@ -451,10 +451,9 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         goto fail;
     if (o->pid_file && husk_write_pid_file(o->pid_file, pid, err) < 0)
         goto fail;
-    if (o->start_fd)
-        *o->start_fd = sv[0];
-    else
-        close(sv[0]);
+    if (o->start && husk_start_over(sv[0], dirfd, &st, err) < 0)
+        goto fail;
+    close(sv[0]);
     close(dirfd);
     free(hook_state);
     close_idmaps(idmap_fds, cfg->n_mounts);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "husk/config.h"
+#include "husk/state.h"
 
 enum sync_msg {
     SYNC_GO = 1,        /* parent → init: id maps are written */
@@ -45,6 +46,10 @@ int sync_recv(int fd, struct sync_packet *p);   /* 0 on EOF, 1 on a packet, -1 o
  * state, then closes it. */
 int husk_seccomp_forward(const struct husk_config *c, int notify_fd, pid_t pid, const char *state_json,
                          struct husk_err *err);
+
+/* `start` once the init listens on fd: sends it the go, waits for its exec, runs poststart
+ * hooks (reading the config saved in dirfd when the state says there are any). */
+int husk_start_over(int fd, int dirfd, const struct husk_state *st, struct husk_err *err);
 
 /* The container's init. Never returns. */
 __attribute__((noreturn)) void husk_init_main(struct init_args *a);

@@ -62,11 +62,10 @@ static struct husk_config *saved_config(int dirfd)
     return husk_config_load(path, &e);
 }
 
-/* Sends the init its start over fd, then waits for its exec and runs poststart hooks. */
-static int start_over(int fd, int dirfd, const struct husk_state *st, const char *id, struct husk_err *err)
+int husk_start_over(int fd, int dirfd, const struct husk_state *st, struct husk_err *err)
 {
     if (send(fd, "S", 1, MSG_NOSIGNAL) != 1)
-        return husk_err_set(err, errno, "start container \"%s\"", id);
+        return husk_err_set(err, errno, "start container \"%s\"", st->id);
     /* The init closes the socket on exec (CLOEXEC): EOF is success. Before that it may
      * hand over a seccomp notify fd, or report why it could not exec. */
     struct husk_config *cfg = st->flags & (HUSK_STATE_POSTSTART | HUSK_STATE_NOTIFY) ? saved_config(dirfd) : NULL;
@@ -125,17 +124,7 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
         return husk_err_set(err, errno, "reach container \"%s\"", id);
     /* Whatever follows, the container is no longer waiting to be started. */
     unlinkat(dirfd, HUSK_START_SOCK, 0);
-    return start_over(fd, dirfd, &st, id, err);
-}
-
-int husk_container_start_fd(const char *root, const char *id, int fd_in, struct husk_err *err)
-{
-    AUTOCLOSE int fd = fd_in;
-    AUTOSTATE struct husk_state st;
-    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
-    if (dirfd < 0)
-        return -1;
-    return start_over(fd, dirfd, &st, id, err);
+    return husk_start_over(fd, dirfd, &st, err);
 }
 
 /* Every process in the container's pid namespace, found through /proc. */
