@@ -32,10 +32,10 @@ for a in $(/bin/busybox --list-full); do
     mkdir -p "$ST/$(dirname "$a")"
     [ -e "$ST/$a" ] || ln -s /bin/busybox "$ST/$a"
 done
-# husk and the shared objects it uses
+# husk and the shared objects it uses (none when it is built static)
 mkdir -p "$ST/usr/local/bin"
 cp "$HUSK" "$ST/usr/local/bin/husk"
-libs=$(ldd "$HUSK" | grep -o '/[^ ]*')
+libs=$(ldd "$HUSK" 2>/dev/null | grep -o '/[^ ]*' || true)
 for l in $libs; do
     mkdir -p "$ST$(dirname "$l")"
     cp -L "$l" "$ST$l"
