@@ -253,24 +253,15 @@ static void json_syntax_error(const char *text, size_t len, const char *name, st
     yajl_free(h);
 }
 
-struct husk_config *husk_config_parse(const char *text, size_t len, const char *name, struct husk_err *err)
+/* text[len] is NUL, as yajl_tree wants it */
+static struct husk_config *parse_nul(const char *text, size_t len, const char *name, struct husk_err *err)
 {
     char ebuf[256];
-    /* yajl_tree wants a NUL-terminated string. */
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        husk_err_set(err, ENOMEM, "%s", name);
-        return NULL;
-    }
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    yajl_val root = yajl_tree_parse(copy, ebuf, sizeof ebuf);
+    yajl_val root = yajl_tree_parse(text, ebuf, sizeof ebuf);
     if (!root) {
-        json_syntax_error(copy, len, name, err);
-        free(copy);
+        json_syntax_error(text, len, name, err);
         return NULL;
     }
-    free(copy);
     struct husk_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
         yajl_tree_free(root);
@@ -328,6 +319,20 @@ fail:
     return NULL;
 }
 
+struct husk_config *husk_config_parse(const char *text, size_t len, const char *name, struct husk_err *err)
+{
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        husk_err_set(err, ENOMEM, "%s", name);
+        return NULL;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    struct husk_config *cfg = parse_nul(copy, len, name, err);
+    free(copy);
+    return cfg;
+}
+
 int husk_process_parse(const char *text, size_t len, const char *name, struct husk_arena *a,
                        struct husk_process *p, struct husk_err *err)
 {
@@ -357,7 +362,8 @@ struct husk_config *husk_config_load(const char *path, struct husk_err *err)
     if (!buf)
         return NULL;
     const char *base = strrchr(path, '/');
-    struct husk_config *cfg = husk_config_parse(buf, len, base ? base + 1 : path, err);
+    /* husk_read_all NUL-terminates: parse the buffer itself, big configs are not copied */
+    struct husk_config *cfg = parse_nul(buf, len, base ? base + 1 : path, err);
     free(buf);
     return cfg;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -179,14 +180,13 @@ static int copy_config(const char *src, int dirfd, struct husk_err *err)
         close(in);
         return husk_err_set(err, e, "save config");
     }
-    char buf[65536];
+    /* in the kernel: no buffer of ours to fault in */
     ssize_t n;
     int rc = 0;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        if (write(out, buf, n) != n) {
-            rc = husk_err_set(err, errno, "save config");
-            break;
-        }
+    while ((n = sendfile(out, in, NULL, 1 << 30)) > 0)
+        ;
+    if (n < 0)
+        rc = husk_err_set(err, errno, "save config");
     close(in);
     close(out);
     return rc;
