@@ -132,6 +132,8 @@ struct husk_seccomp {
     struct husk_strv architectures, flags;
     char *listener_path, *listener_metadata;
     struct husk_syscall *syscalls; size_t n_syscalls;
+    /* not parsed: the BPF program husk_seccomp_compile() made (struct sock_filter[]) */
+    void *prog; unsigned short prog_len; unsigned prog_flags;
 };
 
 struct husk_time_offset { char *clock; int64_t secs; uint32_t nanosecs; };

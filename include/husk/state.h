@@ -42,6 +42,9 @@ const char *husk_status_name(enum husk_status s);
 
 /* Creates root (0700) and the container's directory; EEXIST → "already exists". Returns dirfd. */
 int husk_state_create_dir(const char *root, const char *id, struct husk_err *err);
+/* <root>/.NAME, a cache shared by the containers under root (dot names are never IDs).
+ * Returns a directory fd, or -1 when it cannot be had: a cache is never required. */
+int husk_state_cache_dir(const char *root, const char *name);
 /* Opens the container's dir; ENOENT → "container \"ID\" does not exist". Returns dirfd. */
 int husk_state_open_dir(const char *root, const char *id, struct husk_err *err);
 /* Exclusive flock on the container dir: serializes commands on one container. */

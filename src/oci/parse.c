@@ -372,6 +372,7 @@ void husk_config_free(struct husk_config *c)
 {
     if (!c)
         return;
+    free(c->linux_.seccomp.prog);
     husk_arena_free(&c->arena);
     free(c);
 }

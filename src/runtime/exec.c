@@ -3,6 +3,7 @@
 #include "husk/cgroup.h"
 #include "husk/container.h"
 #include "husk/fileio.h"
+#include "husk/security.h"
 #include "husk/state.h"
 #include "init_internal.h"
 #include "process_internal.h"
@@ -173,6 +174,14 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     if (proc.terminal && !o->console_socket) {
         husk_err_set(err, 0, "exec: a terminal needs --console-socket");
         goto out;
+    }
+    if (cfg->linux_.seccomp.set) {
+        int cache = husk_state_cache_dir(o->root, "seccomp");
+        int r = husk_seccomp_compile(&cfg->linux_.seccomp, cache, err);
+        if (cache >= 0)
+            close(cache);
+        if (r < 0)
+            goto out;
     }
     /* The container's namespaces that differ from ours. */
     for (size_t i = 0; i < N_NS; i++) {

@@ -57,6 +57,16 @@ static int mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
+int husk_state_cache_dir(const char *root, const char *name)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/.%s", root, name) >= (int)sizeof path)
+        return -1;
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return -1;
+    return open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
 int husk_state_create_dir(const char *root, const char *id, struct husk_err *err)
 {
     if (mkdir_p(root, 0700) < 0)

@@ -67,6 +67,45 @@ def test_seccomp_errno_and_argument_filter(husk):
     assert "x86_64" in out
 
 
+def test_seccomp_programs_cached_and_checked(husk):
+    """The built program is kept under the root and reused; a damaged entry is rebuilt."""
+    import glob
+    import os
+
+    def edit(c):
+        c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                 "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
+                                               "errnoRet": 28}]}
+    b = husk.bundle(["sh", "-c", "mkdir /tmp/d 2>&1; true"], edit=edit)
+    cache = os.path.join(husk.root, ".seccomp")
+    for round in range(3):
+        cid, p = husk.run(b)
+        assert p.returncode == 0, p.stderr
+        assert "No space left on device" in p.stdout, (round, p.stdout)
+        files = glob.glob(cache + "/*")
+        assert len(files) == 1, files
+        data = open(files[0], "rb").read()
+        if round == 0:
+            first = data
+        else:
+            assert data == first   # round 2: rebuilt and rewritten after the damage
+        if round == 1:
+            # flip a byte of the program: the checksum turns the hit into a rebuild
+            with open(files[0], "r+b") as f:
+                f.seek(-3, os.SEEK_END)
+                byte = f.read(1)
+                f.seek(-3, os.SEEK_END)
+                f.write(bytes([byte[0] ^ 0xff]))
+    # a different profile is a different entry; `list` never shows the cache
+    def edit2(c):
+        edit(c)
+        c["linux"]["seccomp"]["syscalls"][0]["errnoRet"] = 1
+    cid, p = husk.run(husk.bundle(["sh", "-c", "mkdir /tmp/d 2>&1; true"], edit=edit2))
+    assert "Operation not permitted" in p.stdout
+    assert len(glob.glob(cache + "/*")) == 2
+    assert husk.cmd("list", "-q", check=True).stdout.strip() == ""
+
+
 def test_seccomp_kill_process(husk):
     def edit(c):
         c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
