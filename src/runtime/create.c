@@ -169,6 +169,17 @@ static void owner_name(uid_t uid, char *out, size_t n)
     fclose(f);
 }
 
+int husk_seccomp_prepare(struct husk_config *cfg, const char *root, struct husk_err *err)
+{
+    if (!cfg->linux_.seccomp.set)
+        return 0;
+    int cache = husk_state_cache_dir(root, "seccomp");
+    int r = husk_seccomp_compile(&cfg->linux_.seccomp, cache, err);
+    if (cache >= 0)
+        close(cache);
+    return r;
+}
+
 static int copy_config(const char *src, int dirfd, struct husk_err *err)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
@@ -267,16 +278,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (husk_cgroup_apply(&cg, cfg, err) < 0 ||
         husk_cgroup_serialize(&cg, st.cgroup, sizeof st.cgroup) < 0)
         goto fail;
-    if (cfg->linux_.seccomp.set) {
-        /* Built here, before the clone, from a cache of built programs when it can: libseccomp
-         * takes ~1.5 ms for a Docker-sized profile, the init then only loads the result. */
-        int cache = husk_state_cache_dir(o->root, "seccomp");
-        int r = husk_seccomp_compile(&cfg->linux_.seccomp, cache, err);
-        if (cache >= 0)
-            close(cache);
-        if (r < 0)
-            goto fail;
-    }
+    if (husk_seccomp_prepare(cfg, o->root, err) < 0)
+        goto fail;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         husk_err_set(err, errno, "socketpair");
         goto fail;

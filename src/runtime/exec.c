@@ -175,14 +175,8 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         husk_err_set(err, 0, "exec: a terminal needs --console-socket");
         goto out;
     }
-    if (cfg->linux_.seccomp.set) {
-        int cache = husk_state_cache_dir(o->root, "seccomp");
-        int r = husk_seccomp_compile(&cfg->linux_.seccomp, cache, err);
-        if (cache >= 0)
-            close(cache);
-        if (r < 0)
-            goto out;
-    }
+    if (husk_seccomp_prepare(cfg, o->root, err) < 0)
+        goto out;
     /* The container's namespaces that differ from ours. */
     for (size_t i = 0; i < N_NS; i++) {
         char path[64], self[64];

@@ -42,7 +42,7 @@ for l in $libs; do
 done
 sh scripts/mkrootfs.sh "$ST/bundle/rootfs" >/dev/null
 cp tests/vm/init "$ST/init"
-cp tests/vm/payload.sh tests/vm/payload-hybrid.sh "$ST/"
+cp tests/vm/payload.sh tests/vm/payload-hybrid.sh tests/vm/checks.sh "$ST/"
 chmod 755 "$ST/init" "$ST/payload.sh" "$ST/payload-hybrid.sh"
 (cd "$ST" && find . -print | cpio -o -H newc --quiet) > "$OUT/initramfs.cpio"
 echo "vm: built $OUT/initramfs.cpio ($(du -h "$OUT/initramfs.cpio" | cut -f1))"

@@ -1,29 +1,9 @@
 #!/bin/sh
 # Cgroup v1 checks on the hybrid layout (every v1 controller plus an empty unified tree), the
 # kind of host this project's machine is but with the controllers it lacks (hugetlb, net_cls,
-# net_prio, a v1 memory controller of our own). Same output format as payload.sh.
-PASS=0
-FAIL=0
-H="husk --root /run/husk"
-B=/bundle
-CG=/sys/fs/cgroup
+# net_prio, a v1 memory controller of our own).
+. /checks.sh
 
-ok() { echo "TEST $1: PASS"; PASS=$((PASS + 1)); }
-bad() { echo "TEST $1: FAIL ($2)"; FAIL=$((FAIL + 1)); }
-check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "$*"; fi; }
-
-# config NAME ARGS_JSON RESOURCES_JSON
-config() {
-    cat > $B/config.json <<JSON
-{"ociVersion":"1.3.0","root":{"path":"rootfs"},"hostname":"vm",
- "process":{"args":$2,"cwd":"/","env":["PATH=/bin:/sbin:/usr/bin:/usr/sbin"],
-   "capabilities":{"bounding":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"],"effective":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"],"permitted":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"]}},
- "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
-   {"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["ro"]}],
- "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}],
-   "cgroupsPath":"/husk-vm/$1","resources":$3}}
-JSON
-}
 
 # every resource lands in its own v1 hierarchy, the unified tree tracks the container
 config all '["sleep","300"]' \
@@ -66,19 +46,8 @@ check delete-removes-every-hierarchy [ $gone = 1 ]
 config hog '["sh","-c","dd if=/dev/zero of=/dev/null bs=96M count=1"]' '{"memory":{"limit":33554432,"swap":33554432}}'
 $H run --bundle $B hog >/dev/null 2>&1
 check memory-oom-killed [ $? -ne 0 ]
-config fork '["sh","-c","for i in $(seq 30); do sleep 5 & done; sleep 5"]' '{"pids":{"limit":8}}'
-$H run --detach --bundle $B fork >/dev/null 2>&1
-sleep 1
-cur=$(cat $CG/pids/husk-vm/fork/pids.current 2>/dev/null)
-refused=$(sed -n 's/^max //p' $CG/pids/husk-vm/fork/pids.events 2>/dev/null)
-check pids-enforced [ "${cur:-99}" -le 8 ]
-check pids-events [ "${refused:-0}" -gt 0 ]
-$H delete --force fork
-config dev '["sh","-c","mknod /tmp/k c 1 11 2>/dev/null && echo made; echo x > /dev/null && echo null-ok"]' \
-    '{"devices":[{"allow":false,"access":"rwm"}]}'
-out=$($H run --bundle $B dev 2>&1)
-check device-denied sh -c "! echo '$out' | grep -q made"
-check device-default-allowed sh -c "echo '$out' | grep -q null-ok"
+check_pids_limit $CG/pids/husk-vm/pids
+check_device_rules
 
 # a limit this kernel accepts but ignores is refused, and nothing is left behind
 config kmem '["true"]' '{"memory":{"kernel":67108864}}'

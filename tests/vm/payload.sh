@@ -1,29 +1,7 @@
 #!/bin/sh
-# Cgroup v2 checks with every controller, run by the VM's init. Each check prints
-# "TEST name: PASS|FAIL"; the last line is "SUMMARY: N passed, M failed".
-PASS=0
-FAIL=0
-H="husk --root /run/husk"
-B=/bundle
-CG=/sys/fs/cgroup
+# Cgroup v2 checks with every controller, run by the VM's init.
+. /checks.sh
 
-ok() { echo "TEST $1: PASS"; PASS=$((PASS + 1)); }
-bad() { echo "TEST $1: FAIL ($2)"; FAIL=$((FAIL + 1)); }
-check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "$*"; fi; }
-
-# config NAME ARGS_JSON RESOURCES_JSON [EXTRA_LINUX_JSON]
-config() {
-    cat > $B/config.json <<JSON
-{"ociVersion":"1.3.0","root":{"path":"rootfs"},"hostname":"vm",
- "process":{"args":$2,"cwd":"/","env":["PATH=/bin:/sbin:/usr/bin:/usr/sbin"],
-   "capabilities":{"bounding":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"],"effective":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"],"permitted":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"]}},
- "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
-   {"destination":"/tmp","type":"tmpfs","source":"tmpfs"},
-   {"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["rw"]}],
- "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"cgroup"}],
-   "cgroupsPath":"/husk-vm/$1","resources":$3${4:+,$4}}}
-JSON
-}
 
 # placement: the cgroup, the namespace rooted at it, every controller visible
 config place '["sh","-c","cat /proc/self/cgroup; cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max"]' \
@@ -36,14 +14,7 @@ check memory-max-inside [ "$(echo "$out" | sed -n 3p)" = "67108864" ]
 check cgroup-removed [ ! -e $CG/husk-vm/place ]
 
 # pids.max enforced: a fork loop hits the limit, pids.events counts the refusals
-config pids '["sh","-c","for i in $(seq 30); do sleep 5 & done; sleep 5"]' '{"pids":{"limit":8}}'
-$H run --detach --bundle $B pids >/dev/null 2>&1
-sleep 1
-cur=$(cat $CG/husk-vm/pids/pids.current 2>/dev/null)
-refused=$(sed -n 's/^max //p' $CG/husk-vm/pids/pids.events 2>/dev/null)
-check pids-enforced [ "${cur:-99}" -le 8 ]
-check pids-events [ "${refused:-0}" -gt 0 ]
-$H delete --force pids
+check_pids_limit $CG/husk-vm/pids
 
 # memory.max enforced: a hog is OOM-killed and memory.events counts it
 config mem '["sh","-c","dd if=/dev/zero of=/dev/null bs=96M count=1"]' '{"memory":{"limit":33554432,"swap":33554432}}'
@@ -76,11 +47,7 @@ check cpu-throttled [ "${thr:-0}" -gt 0 ]
 $H delete --force cpu
 
 # devices: the eBPF filter denies what the rules deny, allows the default devices
-config dev '["sh","-c","mknod /tmp/k c 1 11 2>/dev/null && echo made; echo x > /dev/null && echo null-ok"]' \
-    '{"devices":[{"allow":false,"access":"rwm"}]}'
-out=$($H run --bundle $B dev 2>&1)
-check device-denied sh -c "! echo '$out' | grep -q made"
-check device-default-allowed sh -c "echo '$out' | grep -q null-ok"
+check_device_rules
 
 # pause / resume / update / kill --all / delete
 config life '["sleep","300"]' '{"pids":{"limit":20},"memory":{"limit":67108864}}'

@@ -1,0 +1,47 @@
+# Sourced by the VM payloads: each check prints "TEST name: PASS|FAIL", the payload ends with
+# "SUMMARY: N passed, M failed".
+PASS=0
+FAIL=0
+H="husk --root /run/husk"
+B=/bundle
+CG=/sys/fs/cgroup
+
+ok() { echo "TEST $1: PASS"; PASS=$((PASS + 1)); }
+bad() { echo "TEST $1: FAIL ($2)"; FAIL=$((FAIL + 1)); }
+check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "$*"; fi; }
+
+# config NAME ARGS_JSON RESOURCES_JSON [EXTRA_LINUX_JSON]
+config() {
+    cat > $B/config.json <<JSON
+{"ociVersion":"1.3.0","root":{"path":"rootfs"},"hostname":"vm",
+ "process":{"args":$2,"cwd":"/","env":["PATH=/bin:/sbin:/usr/bin:/usr/sbin"],
+   "capabilities":{"bounding":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"],"effective":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"],"permitted":["CAP_MKNOD","CAP_KILL","CAP_DAC_OVERRIDE"]}},
+ "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+   {"destination":"/tmp","type":"tmpfs","source":"tmpfs"},
+   {"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["rw"]}],
+ "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"cgroup"}],
+   "cgroupsPath":"/husk-vm/$1","resources":$3${4:+,$4}}}
+JSON
+}
+
+# pids enforced: a fork loop stops at the limit and the refusals are counted.
+# $1: the container's pids cgroup directory (the container is named "pids").
+check_pids_limit() {
+    config pids '["sh","-c","for i in $(seq 30); do sleep 5 & done; sleep 5"]' '{"pids":{"limit":8}}'
+    $H run --detach --bundle $B pids >/dev/null 2>&1
+    sleep 1
+    cur=$(cat "$1/pids.current" 2>/dev/null)
+    refused=$(sed -n 's/^max //p' "$1/pids.events" 2>/dev/null)
+    check pids-enforced [ "${cur:-99}" -le 8 ]
+    check pids-events [ "${refused:-0}" -gt 0 ]
+    $H delete --force pids
+}
+
+# devices: what the rules deny cannot be made, the default devices still work
+check_device_rules() {
+    config dev '["sh","-c","mknod /tmp/k c 1 11 2>/dev/null && echo made; echo x > /dev/null && echo null-ok"]' \
+        '{"devices":[{"allow":false,"access":"rwm"}]}'
+    out=$($H run --bundle $B dev 2>&1)
+    check device-denied sh -c "! echo '$out' | grep -q made"
+    check device-default-allowed sh -c "echo '$out' | grep -q null-ok"
+}
