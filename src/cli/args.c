@@ -75,7 +75,7 @@ int cli_parse(int argc, char **argv, const struct opt_spec *specs, int opts_unti
                 inline_val = arg + 2;
             }
             if (idx < 0)
-                return husk_err_set(err, 0, "unknown option: %s", eq ? strndupa(arg, (size_t)(eq - arg)) : arg);
+                return husk_err_set(err, 0, "unknown option: %.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
         }
         if (specs[idx].takes_value) {
             if (inline_val) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,7 +23,7 @@ int husk_mount_rattrs(int target_fd, const struct husk_mount_flags *f, const cha
     if (!f->rattr_set && !f->rattr_clr)
         return 0;
     struct mount_attr attr = {.attr_set = f->rattr_set, .attr_clr = f->rattr_clr};
-    if (mount_setattr(target_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    if (syscall(SYS_mount_setattr, target_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
         return husk_err_set(err, errno, "set recursive mount attributes on `%s`", dest);
     return 0;
 }
@@ -82,19 +83,19 @@ int husk_mount_idmapped(const char *src, int target_fd, const struct husk_mount_
 {
     if (ns < 0)
         return husk_err_set(err, 0, "mount `%s`: idmap needs uidMappings and gidMappings", dest);
-    int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (f->ridmap || f->rec ? AT_RECURSIVE : 0));
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (f->ridmap || f->rec ? AT_RECURSIVE : 0));
     if (tree < 0) {
         int e = errno;
         return husk_err_set(err, e, "mount `%s`: clone `%s`", dest, src);
     }
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (unsigned long long)ns};
-    int rc = mount_setattr(tree, "", AT_EMPTY_PATH | (f->ridmap ? AT_RECURSIVE : 0), &attr, sizeof attr);
+    int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (f->ridmap ? AT_RECURSIVE : 0), &attr, sizeof attr);
     int e = errno;
     if (rc < 0) {
         close(tree);
         return husk_err_set(err, e, "mount `%s`: idmap `%s` (does its filesystem support idmapped mounts?)", dest, src);
     }
-    rc = move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    rc = (int)syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
     e = errno;
     close(tree);
     if (rc < 0)
