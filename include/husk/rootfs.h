@@ -40,6 +40,8 @@ struct husk_mount_flags {
 int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_flags *out, struct husk_err *err);
 /* One mount(2) flag option ("nosuid", "rw", ...): its MS_* flag and whether it clears it. */
 bool husk_mount_flag_lookup(const char *name, unsigned long *flag, bool *clears);
+/* Every mount option husk understands (for `features`); returns the count. */
+size_t husk_mount_option_names(const char **out, size_t max);
 
 /* Opens `path` inside `rootfd`, never leaving it (RESOLVE_IN_ROOT), creating missing
  * directories (and the last component as a file when `file`). Returns an O_PATH fd. */

@@ -65,6 +65,22 @@ bool husk_mount_flag_lookup(const char *name, unsigned long *flag, bool *clears)
     return false;
 }
 
+size_t husk_mount_option_names(const char **out, size_t max)
+{
+    static const char *const own[] = {"bind", "rbind", "idmap", "ridmap", "tmpcopyup", "defaults"};
+    size_t n = 0;
+#define ADD(tbl)                                                        \
+    for (size_t k = 0; k < sizeof tbl / sizeof *tbl && n < max; k++) \
+        out[n++] = tbl[k].name;
+    ADD(kernel_opts)
+    ADD(prop_opts)
+    ADD(rattrs)
+#undef ADD
+    for (size_t k = 0; k < sizeof own / sizeof *own && n < max; k++)
+        out[n++] = own[k];
+    return n;
+}
+
 int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_flags *out, struct husk_err *err)
 {
     memset(out, 0, sizeof *out);

@@ -1,9 +1,16 @@
 /* `husk features`: what this build recognizes (features.md, features-linux.md). */
 #include "husk/config.h"
 #include "husk/jsonw.h"
+#include "husk/rootfs.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/capability.h>
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 char *husk_features_json(void)
 {
@@ -14,15 +21,11 @@ char *husk_features_json(void)
     husk_jsonw_kv_str(&w, "ociVersionMax", "1.3.0");
     husk_jsonw_kv_strv(&w, "hooks", (const char *const[]){"prestart", "createRuntime", "createContainer", "startContainer",
                                             "poststart", "poststop", NULL});
-    husk_jsonw_kv_strv(&w, "mountOptions",
-         (const char *const[]){"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "lazytime",
-                               "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand",
-                               "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime", "relatime", "rexec",
-                               "ridmap", "rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnorelatime",
-                               "rnostrictatime", "rnosuid", "rnosymfollow", "rrelatime", "rro", "rrw", "rstrictatime",
-                               "rsuid", "rsymfollow",
-                               "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "slave",
-                               "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable", NULL});
+    const char *opts[128];
+    size_t nopts = husk_mount_option_names(opts, sizeof opts / sizeof *opts - 1);
+    qsort(opts, nopts, sizeof *opts, by_name);
+    opts[nopts] = NULL;
+    husk_jsonw_kv_strv(&w, "mountOptions", opts);
     husk_jsonw_key(&w, "linux");
     husk_jsonw_begin_object(&w);
     husk_jsonw_kv_strv(&w, "namespaces", (const char *const[]){"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL});
