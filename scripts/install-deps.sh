@@ -4,7 +4,7 @@
 # cpio for the cgroup-v2 VM of tests/vm); e.g. `install-deps.sh engines vm`.
 set -eu
 pkgs="build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev busybox-static \
-python3 python3-pytest python3-jsonschema iproute2"
+python3 python3-pytest python3-jsonschema iproute2 musl-tools gperf dpkg-dev"
 norec=""
 for group in "$@"; do
     case $group in
@@ -35,3 +35,6 @@ install $pkgs
 # qemu's recommends pull in a desktop's worth of media libraries: leave them out
 # shellcheck disable=SC2086
 [ -z "$norec" ] || install --no-install-recommends $norec
+# husk links against musl when these are built (see scripts/musl-deps.sh); without them `make`
+# falls back to a static glibc build, so a failure here is only a warning
+sh "$(dirname "$0")/musl-deps.sh" || echo "install-deps: musl libraries not built; husk will link glibc" >&2
