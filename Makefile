@@ -53,7 +53,8 @@ all: husk
 
 # With musl and the three libraries built for it (scripts/musl-deps.sh, run by
 # scripts/install-deps.sh), the binary is linked against musl: glibc's start-up probes the CPU
-# with CPUID, 0.3 ms per exec on a VM (bench/README.md). Otherwise glibc, static as above.
+# with CPUID, 0.3 ms per exec on a VM (bench/README.md); src/util/alloc.c replaces musl's
+# malloc, which returns freed memory to the kernel. Otherwise glibc, static as above.
 MUSL_DIR := build/musl
 MUSL_CC := $(shell command -v musl-gcc 2>/dev/null)
 ifeq ($(STATIC_DEPS)$(SANITIZE)$(if $(MUSL_CC),y)$(wildcard $(MUSL_DIR)/lib/libyajl.a),1y$(MUSL_DIR)/lib/libyajl.a)
@@ -66,7 +67,7 @@ $(HUSK_BUILD)/husk: $(HUSK_OBJS)
 $(HUSK_BUILD)/%.o: %.c $(wildcard include/husk/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude -Isrc/cli -D_GNU_SOURCE \
-		-DHUSK_VERSION='"$(VERSION)"' -idirafter $(MUSL_DIR)/include $(CFLAGS) -c -o $@ $<
+		-DHUSK_OWN_MALLOC -DHUSK_VERSION='"$(VERSION)"' -idirafter $(MUSL_DIR)/include $(CFLAGS) -c -o $@ $<
 else
   HUSK_BUILD := $(BUILD)
 

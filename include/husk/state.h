@@ -33,7 +33,8 @@ struct husk_state {
 #define HUSK_STATE_NOTIFY 4u        /* a seccomp listener to hand the notify fd to */
 #define HUSK_STATE_OWN_PIDNS 8u     /* a new pid namespace: kill --all needs no /proc scan */
 
-/* Empties a state without touching its ~30 KiB of string buffers (page faults are costly). */
+/* Initialises a state without touching its ~30 KiB of string buffers (page faults are
+ * costly). husk_state_load needs an initialised state and may be called on it again. */
 void husk_state_reset(struct husk_state *st);
 
 /* IDs: 1..1024 chars of [A-Za-z0-9_.+-], not starting with '.' or '-'. */

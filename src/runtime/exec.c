@@ -153,6 +153,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     if (dirfd < 0)
         return -1;
     struct husk_state st;
+    husk_state_reset(&st);
     struct husk_config *cfg = NULL;
     struct husk_arena ar = {0};
     struct husk_process proc;

@@ -292,8 +292,9 @@ char *husk_container_list(const char *root, bool json, bool quiet, struct husk_e
         husk_jsonw_raw(&w, "[");
     else if (!quiet)
         husk_jsonw_raw(&w, "ID                                                                 PID       STATUS    BUNDLE                                       CREATED                          OWNER\n");
+    struct husk_state st;
+    husk_state_reset(&st);
     for (size_t i = 0; i < n; i++) {
-        struct husk_state st;
         struct husk_err e;
         int fd = husk_state_open_dir(root, ids[i], &e);
         if (fd < 0 || husk_state_load(fd, ids[i], &st, &e) < 0) {
@@ -324,8 +325,8 @@ char *husk_container_list(const char *root, bool json, bool quiet, struct husk_e
                      st.bundle, st.created, st.owner);
             husk_jsonw_raw(&w, line);
         }
-        husk_state_free(&st);
     }
+    husk_state_free(&st);
     if (json)
         husk_jsonw_raw(&w, "]\n");
     for (size_t i = 0; i < n; i++)

@@ -210,7 +210,7 @@ static void copy_str(yajl_val root, const char *key, char *out, size_t n)
         snprintf(out, n, "%s", v->u.string);
 }
 
-void husk_state_reset(struct husk_state *st)
+static void clear_fields(struct husk_state *st)
 {
     st->id[0] = st->bundle[0] = st->rootfs[0] = st->created[0] = st->owner[0] = '\0';
     st->cgroup[0] = st->config_path[0] = '\0';
@@ -219,12 +219,18 @@ void husk_state_reset(struct husk_state *st)
     st->flags = 0;
     st->annotations = NULL;
     st->n_annotations = 0;
+}
+
+void husk_state_reset(struct husk_state *st)
+{
+    clear_fields(st);
     st->arena = (struct husk_arena){0};
 }
 
 int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct husk_err *err)
 {
-    husk_state_reset(st);
+    clear_fields(st);
+    husk_arena_reset(&st->arena);
     int fd = openat(dirfd, HUSK_STATE_FILE, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)

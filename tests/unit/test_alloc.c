@@ -1,0 +1,60 @@
+/* The size-class allocator the musl build uses as malloc. */
+#include "husk/alloc.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+int main(void)
+{
+    /* every size gets an aligned block at least that big, writable to the end */
+    char *blocks[300];
+    for (size_t i = 0; i < 300; i++) {
+        size_t n = i * 37 + (i % 3);
+        blocks[i] = husk_alloc(n);
+        CHECK(blocks[i] != NULL);
+        CHECK(((uintptr_t)blocks[i] & 15) == 0);
+        CHECK(husk_alloc_size(blocks[i]) >= (n ? n : 1));
+        memset(blocks[i], (int)i, n);
+    }
+    /* no two live blocks overlap: each still holds its own byte */
+    for (size_t i = 0; i < 300; i++) {
+        size_t n = i * 37 + (i % 3);
+        int same = 1;
+        for (size_t k = 0; k < n; k++)
+            same &= blocks[i][k] == (char)i;
+        CHECK(same);
+    }
+    /* a freed block is what the next allocation of its class gets */
+    void *a = husk_alloc(100);
+    husk_free(a);
+    CHECK(husk_alloc(120) == a);   /* 100 and 120 share the 128-byte class */
+    /* realloc keeps the contents, grows in place when the class allows */
+    char *r = husk_alloc(10);
+    memcpy(r, "0123456789", 10);
+    CHECK(husk_realloc(r, 12) == r);
+    char *g = husk_realloc(r, 5000);
+    CHECK(g != NULL && memcmp(g, "0123456789", 10) == 0);
+    CHECK(husk_realloc(NULL, 8) != NULL);
+    /* big blocks are mappings of their own, freed back */
+    char *big = husk_alloc(1 << 20);
+    CHECK(big != NULL && ((uintptr_t)big & 15) == 0 && husk_alloc_size(big) >= 1 << 20);
+    big[(1 << 20) - 1] = 1;
+    char *bigger = husk_realloc(big, 3 << 20);
+    CHECK(bigger != NULL && bigger[(1 << 20) - 1] == 1);
+    husk_free(bigger);
+    /* calloc zeroes reused memory and refuses overflowing products */
+    char *z = husk_alloc(64);
+    memset(z, 0xff, 64);
+    husk_free(z);
+    char *c = husk_calloc(8, 8);
+    int zero = 1;
+    for (int k = 0; k < 64; k++)
+        zero &= c[k] == 0;
+    CHECK(zero);
+    errno = 0;
+    CHECK(husk_calloc(SIZE_MAX / 2, 3) == NULL && errno == ENOMEM);
+    CHECK(husk_alloc(SIZE_MAX - 10) == NULL && errno == ENOMEM);
+    husk_free(NULL);
+    return unit_done("test_alloc");
+}
