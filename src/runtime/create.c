@@ -432,6 +432,11 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         husk_err_set(err, errno, "signal the container init");
         goto fail;
     }
+    /* While the init builds its rootfs on the other CPU: the state. Our lock on the directory
+     * keeps other husk commands out until create is done; a failure below removes it. */
+    st.start_time = husk_proc_start_time(pid);
+    if (husk_state_save(dirfd, &st, err) < 0)
+        goto fail;
     for (;;) {
         struct sync_packet pk;
         int r = sync_recv(sv[0], &pk);
@@ -459,9 +464,6 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         if (pk.type == SYNC_READY)
             break;
     }
-    st.start_time = husk_proc_start_time(pid);
-    if (husk_state_save(dirfd, &st, err) < 0)
-        goto fail;
     if (o->pid_file && husk_write_pid_file(o->pid_file, pid, err) < 0)
         goto fail;
     if (o->start && husk_start_over(sv[0], dirfd, &st, err) < 0)
