@@ -280,9 +280,15 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct hus
         const struct husk_cgroup_dir *d = &cg->dirs[i];
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s", d->path);
-        for (int waited = 0; !empty(path) && waited < timeout_ms; waited += 10) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
+        /* killed processes take a moment to leave: poll from 0.1 ms up to 10 ms steps, so a
+         * delete --force right after a kill costs about the time they need */
+        long step_us = 100, waited_us = 0;
+        while (!empty(path) && waited_us < timeout_ms * 1000L) {
+            struct timespec ts = {0, step_us * 1000};
             nanosleep(&ts, NULL);
+            waited_us += step_us;
+            if (step_us < 10000)
+                step_us *= 2;
         }
         for (int k = 0; k < d->created; k++) {
             if (rmdir(path) < 0 && errno != ENOENT) {
