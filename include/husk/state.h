@@ -72,6 +72,8 @@ int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *err);
 #define HUSK_STATE_FILE "state.json"
 /* Present while husk has the container paused: `state` then asks the freezer. */
 #define HUSK_PAUSED_MARK "paused"
+/* Present from the moment the state is saved until the init is ready: status "creating". */
+#define HUSK_CREATING_MARK "creating"
 #define HUSK_CONFIG_COPY "config.json"
 
 #endif

@@ -432,9 +432,16 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         husk_err_set(err, errno, "signal the container init");
         goto fail;
     }
-    /* While the init builds its rootfs on the other CPU: the state. Our lock on the directory
-     * keeps other husk commands out until create is done; a failure below removes it. */
+    /* While the init builds its rootfs on the other CPU: the state, marked "creating" for
+     * readers that take no lock (`list`). Our lock on the directory keeps other husk commands
+     * out until create is done; a failure below removes both. */
     st.start_time = husk_proc_start_time(pid);
+    int mark = openat(dirfd, HUSK_CREATING_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (mark < 0) {
+        husk_err_set(err, errno, "mark the container creating");
+        goto fail;
+    }
+    close(mark);
     if (husk_state_save(dirfd, &st, err) < 0)
         goto fail;
     for (;;) {
@@ -464,6 +471,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         if (pk.type == SYNC_READY)
             break;
     }
+    unlinkat(dirfd, HUSK_CREATING_MARK, 0);
     if (o->pid_file && husk_write_pid_file(o->pid_file, pid, err) < 0)
         goto fail;
     if (o->start && husk_start_over(sv[0], dirfd, &st, err) < 0)

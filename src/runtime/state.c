@@ -358,6 +358,8 @@ enum husk_status husk_state_status(int dirfd, const struct husk_state *st)
     if (t == 0 || t != st->start_time)
         return HUSK_STOPPED;
     struct stat sb;
+    if (fstatat(dirfd, HUSK_CREATING_MARK, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+        return HUSK_CREATING;
     if (fstatat(dirfd, HUSK_START_SOCK, &sb, AT_SYMLINK_NOFOLLOW) == 0)
         return HUSK_CREATED;
     if (fstatat(dirfd, HUSK_PAUSED_MARK, &sb, AT_SYMLINK_NOFOLLOW) == 0) {

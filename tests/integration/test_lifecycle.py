@@ -1,10 +1,35 @@
 """create → start → kill → delete, status transitions, run and its exit codes."""
+import json
 import os
 import signal
 import subprocess
 import time
 
+import pytest
+
 from conftest import HUSK
+
+
+@pytest.mark.parametrize("command", ["create", "run"])
+def test_creating_status_while_create_runs(husk, tmp_path, command):
+    """`list` takes no lock: while create is still at work (here: in a createRuntime hook)
+    it reports the container as creating, never as created or running."""
+    out = tmp_path / "list.json"
+    hook = {"path": "/bin/sh",
+            "args": ["sh", "-c", f"{HUSK} --root {husk.root} list --format json > {out}"]}
+
+    def edit(c):
+        c["hooks"] = {"createRuntime": [hook]}
+    b = husk.bundle(["true"], edit=edit)
+    if command == "create":
+        cid, p = husk.create(b)
+    else:
+        cid, p = husk.run(b)
+    assert p.returncode == 0, p.stderr
+    seen = json.loads(out.read_text())
+    assert [(c["id"], c["status"]) for c in seen] == [(cid, "creating")]
+    if command == "create":
+        assert husk.status(cid) == "created"
 
 
 def test_full_lifecycle(husk):
