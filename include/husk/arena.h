@@ -12,7 +12,5 @@ struct husk_arena {
 void *husk_arena_alloc(struct husk_arena *a, size_t n);   /* zeroed; NULL on OOM */
 char *husk_arena_strdup(struct husk_arena *a, const char *s);
 void husk_arena_free(struct husk_arena *a);
-/* Forgets every allocation but keeps one block to allocate from again. */
-void husk_arena_reset(struct husk_arena *a);
 
 #endif

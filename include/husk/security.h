@@ -20,8 +20,8 @@ int husk_lsm_apply(const struct husk_process *p, struct husk_err *err);
  * cache_dirfd >= 0: a directory of programs already built, keyed by the whole seccomp
  * section, libseccomp's version and API level; a hit skips libseccomp entirely. */
 int husk_seccomp_compile(struct husk_seccomp *s, int cache_dirfd, struct husk_err *err);
-/* Loads the filter (compiling first when s->prog is not built); returns the notify fd
- * (>= 0) when a rule asks for SCMP_ACT_NOTIFY, -2 when there is none, -1 on error. */
+/* Loads the filter husk_seccomp_compile built; returns the notify fd (>= 0) when a rule asks
+ * for SCMP_ACT_NOTIFY, -2 when there is none, -1 on error. */
 int husk_seccomp_load(const struct husk_seccomp *s, struct husk_err *err);
 
 /* process.scheduler (sched_setattr), process.ioPriority (ioprio_set on the process group),

@@ -46,13 +46,13 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
  * instead of redirecting it. */
 int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err *err)
 {
-    char cur[4096] = "", rest[8192], link[4096];
-    if (snprintf(rest, sizeof rest, "%s", path) >= (int)sizeof rest)
-        return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
     /* The usual case, an existing path without symlinks: one call */
     int fast = openat2_resolve(rootfd, path, O_PATH);
     if (fast >= 0)
         return fast;
+    char cur[4096] = "", rest[8192], link[4096];
+    if (snprintf(rest, sizeof rest, "%s", path) >= (int)sizeof rest)
+        return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
     int links = 0;
     for (;;) {
         char *r = rest;

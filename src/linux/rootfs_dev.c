@@ -13,10 +13,19 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+/* What every node is made with: the root, an open /dev for the usual /dev/NAME without a path
+ * walk, and who we are (a node is ours when made; chown only to someone else). */
+struct devctx {
+    int rootfd, devdir;
+    bool userns;
+    uid_t euid;
+    gid_t egid;
+};
+
 /* mknod's mode passes through the umask and its owner is ours: fix either only when they differ */
-static int own_and_mode(int dfd, const char *name, mode_t perm, uid_t uid, gid_t gid)
+static int own_and_mode(const struct devctx *x, int dfd, const char *name, mode_t perm, uid_t uid, gid_t gid)
 {
-    if ((uid != geteuid() || gid != getegid()) && fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    if ((uid != x->euid || gid != x->egid) && fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
         return -1;
     /* husk_rootfs_devices runs with umask 0: only bits mknod ignores need a chmod */
     if ((perm & 07000) && fchmodat(dfd, name, perm, 0) < 0)
@@ -36,10 +45,10 @@ static int make_node(int dfd, const char *name, mode_t mode, dev_t dev)
     return mknodat(dfd, name, mode, dev);
 }
 
-/* devdir: an open /dev of the container, used for the usual /dev/NAME without a path walk */
-static int make_device(int rootfd, int devdir, const char *path, mode_t type, unsigned major, unsigned minor,
-                       mode_t perm, uid_t uid, gid_t gid, bool userns, struct husk_err *err)
+static int make_device(const struct devctx *x, const char *path, mode_t type, unsigned major, unsigned minor,
+                       mode_t perm, uid_t uid, gid_t gid, struct husk_err *err)
 {
+    bool userns = x->userns;
     const char *rel = path;
     while (*rel == '/')
         rel++;
@@ -55,9 +64,9 @@ static int make_device(int rootfd, int devdir, const char *path, mode_t type, un
     else
         *slash = '\0';
     AUTOCLOSE int own_dfd = -1;
-    int dfd = devdir;
-    if (strcmp(parent, "/dev") != 0 || devdir < 0) {
-        AUTOCLOSE int pfd = husk_mkpath_in_root(rootfd, parent, false, err);
+    int dfd = x->devdir;
+    if (strcmp(parent, "/dev") != 0) {
+        AUTOCLOSE int pfd = husk_mkpath_in_root(x->rootfd, parent, false, err);
         if (pfd < 0)
             return -1;
         /* O_PATH fds cannot be used for mknodat; reopen the directory. */
@@ -70,12 +79,12 @@ static int make_device(int rootfd, int devdir, const char *path, mode_t type, un
             if (errno != EPERM)
                 return husk_err_set(err, errno, "mknod `%s`", path);
             userns = true;   /* no CAP_MKNOD here: fall back to a bind mount */
-        } else if (own_and_mode(dfd, namebuf, perm, uid, gid) < 0) {
+        } else if (own_and_mode(x, dfd, namebuf, perm, uid, gid) < 0) {
             return husk_err_set(err, errno, "set owner and mode of `%s`", path);
         }
     }
     if (type == S_IFIFO) {
-        if (make_node(dfd, namebuf, S_IFIFO | perm, 0) < 0 || own_and_mode(dfd, namebuf, perm, uid, gid) < 0)
+        if (make_node(dfd, namebuf, S_IFIFO | perm, 0) < 0 || own_and_mode(x, dfd, namebuf, perm, uid, gid) < 0)
             return husk_err_set(err, errno, "mkfifo `%s`", path);
         return 0;
     }
@@ -117,19 +126,20 @@ static int make_devices(const struct husk_config *c, const struct husk_rootfs_op
     AUTOCLOSE int dfd = openat(devfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
     if (dfd < 0)
         return husk_err_set(err, errno, "open /dev");
+    const struct devctx x = {.rootfd = rootfd, .devdir = dfd, .userns = o->userns, .euid = geteuid(), .egid = getegid()};
     for (size_t i = 0; i < sizeof default_devices / sizeof *default_devices; i++) {
         if (configured(c, default_devices[i].path))
             continue;
-        if (make_device(rootfd, dfd, default_devices[i].path, S_IFCHR, default_devices[i].major,
-                        default_devices[i].minor, 0666, 0, 0, o->userns, err) < 0)
+        if (make_device(&x, default_devices[i].path, S_IFCHR, default_devices[i].major, default_devices[i].minor,
+                        0666, 0, 0, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < c->linux_.n_devices; i++) {
         const struct husk_device *d = &c->linux_.devices[i];
         mode_t type = d->type[0] == 'b' ? S_IFBLK : d->type[0] == 'p' ? S_IFIFO : S_IFCHR;
         mode_t perm = d->file_mode.set ? (mode_t)(d->file_mode.v & 07777) : 0666;
-        if (make_device(rootfd, dfd, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
-                        d->uid.set ? (uid_t)d->uid.v : 0, d->gid.set ? (gid_t)d->gid.v : 0, o->userns, err) < 0)
+        if (make_device(&x, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
+                        d->uid.set ? (uid_t)d->uid.v : 0, d->gid.set ? (gid_t)d->gid.v : 0, err) < 0)
             return -1;
     }
     static const char *const links[][2] = {

@@ -321,20 +321,13 @@ int husk_seccomp_compile(struct husk_seccomp *s, int cache_dirfd, struct husk_er
 
 int husk_seccomp_load(const struct husk_seccomp *s, struct husk_err *err)
 {
-    struct husk_seccomp built = *s;
-    if (!s->prog) {
-        built.prog = NULL;
-        if (husk_seccomp_compile(&built, -1, err) < 0)
-            return -1;
-    }
-    struct sock_fprog fp = {.len = built.prog_len, .filter = built.prog};
-    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, built.prog_flags, &fp);
-    int e = errno;
     if (!s->prog)
-        free(built.prog);
+        return husk_err_set(err, 0, "seccomp: the filter was not built before the clone");
+    struct sock_fprog fp = {.len = s->prog_len, .filter = s->prog};
+    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, s->prog_flags, &fp);
     if (r < 0)
-        return husk_err_set(err, e, "seccomp: load filter");
-    if (built.prog_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+        return husk_err_set(err, errno, "seccomp: load filter");
+    if (s->prog_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
         return (int)r;
     return -2;
 }

@@ -12,6 +12,15 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* "KEY": {"enabled": ON} */
+static void enabled(struct husk_jsonw *w, const char *key, bool on)
+{
+    husk_jsonw_key(w, key);
+    husk_jsonw_begin_object(w);
+    husk_jsonw_kv_bool(w, "enabled", on);
+    husk_jsonw_end_object(w);
+}
+
 char *husk_features_json(void)
 {
     struct husk_jsonw w;
@@ -71,35 +80,20 @@ char *husk_features_json(void)
     husk_jsonw_kv_strv(&w, "supportedFlags", (const char *const[]){"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
                                                      "SECCOMP_FILTER_FLAG_SPEC_ALLOW", NULL});
     husk_jsonw_end_object(&w);
-    husk_jsonw_key(&w, "apparmor");
-    husk_jsonw_begin_object(&w);
-    husk_jsonw_kv_bool(&w, "enabled", true);
-    husk_jsonw_end_object(&w);
-    husk_jsonw_key(&w, "selinux");
-    husk_jsonw_begin_object(&w);
-    husk_jsonw_kv_bool(&w, "enabled", true);
-    husk_jsonw_end_object(&w);
+    enabled(&w, "apparmor", true);
+    enabled(&w, "selinux", true);
     husk_jsonw_key(&w, "memoryPolicy");
     husk_jsonw_begin_object(&w);
     husk_jsonw_kv_strv(&w, "modes", (const char *const[]){"MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
                                             "MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL", NULL});
     husk_jsonw_kv_strv(&w, "flags", (const char *const[]){"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES", NULL});
     husk_jsonw_end_object(&w);
-    husk_jsonw_key(&w, "intelRdt");
-    husk_jsonw_begin_object(&w);
-    husk_jsonw_kv_bool(&w, "enabled", false);
-    husk_jsonw_end_object(&w);
+    enabled(&w, "intelRdt", false);
     husk_jsonw_key(&w, "mountExtensions");
     husk_jsonw_begin_object(&w);
-    husk_jsonw_key(&w, "idmap");
-    husk_jsonw_begin_object(&w);
-    husk_jsonw_kv_bool(&w, "enabled", true);
+    enabled(&w, "idmap", true);
     husk_jsonw_end_object(&w);
-    husk_jsonw_end_object(&w);
-    husk_jsonw_key(&w, "netDevices");
-    husk_jsonw_begin_object(&w);
-    husk_jsonw_kv_bool(&w, "enabled", false);
-    husk_jsonw_end_object(&w);
+    enabled(&w, "netDevices", false);
     husk_jsonw_end_object(&w);
     husk_jsonw_key(&w, "annotations");
     husk_jsonw_begin_object(&w);

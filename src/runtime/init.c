@@ -73,6 +73,17 @@ static bool has_new(const struct husk_config *c, int type)
     return ns && !ns->path;
 }
 
+/* `start`'s one-byte go ("S") on fd */
+static bool got_start(int fd)
+{
+    char cmd = 0;
+    ssize_t n;
+    do
+        n = recv(fd, &cmd, 1, 0);
+    while (n < 0 && errno == EINTR);
+    return n == 1 && cmd == 'S';
+}
+
 void husk_init_main(struct init_args *a)
 {
     struct husk_err err = {0};
@@ -173,39 +184,27 @@ void husk_init_main(struct init_args *a)
     if (sync_send(a->sync_fd, SYNC_READY, 0, NULL) < 0)
         _exit(1);
 
-    int conn = -1;
+    int conn;
     if (a->listen_fd < 0) {
         /* `run`: the start comes over the sync socket itself */
-        char cmd = 0;
-        ssize_t n;
-        do
-            n = recv(a->sync_fd, &cmd, 1, 0);
-        while (n < 0 && errno == EINTR);
-        if (n != 1 || cmd != 'S')
+        if (!got_start(a->sync_fd))
             _exit(1);
         conn = a->sync_fd;
-    }
-    if (conn < 0)
+    } else {
         close(a->sync_fd);
-    while (conn < 0) {
-        conn = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (conn < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            _exit(1);
+        for (;;) {
+            conn = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            if (conn < 0) {
+                if (errno == EINTR || errno == ECONNABORTED)
+                    continue;
+                _exit(1);
+            }
+            if (got_start(conn))
+                break;
+            close(conn);
         }
-        char cmd = 0;
-        ssize_t n;
-        do
-            n = recv(conn, &cmd, 1, 0);
-        while (n < 0 && errno == EINTR);
-        if (n == 1 && cmd == 'S')
-            break;
-        close(conn);
-        conn = -1;
-    }
-    if (a->listen_fd >= 0)
         close(a->listen_fd);
+    }
     /* From here errors go back to `start` over conn. */
     a->sync_fd = conn;
     if (husk_hooks_run(&c->hooks[HUSK_HOOK_START_CONTAINER], "startContainer", a->state_json, &err) < 0)

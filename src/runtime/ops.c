@@ -117,11 +117,12 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
                             husk_status_name(s));
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd, HUSK_START_SOCK);
-    if (faccessat(dirfd, HUSK_START_SOCK, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-        return husk_err_set(err, 0, "cannot start container \"%s\": the `husk run` that created it starts it", id);
     AUTOCLOSE int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        if (errno == ENOENT)   /* a `run` starts its container over its own socket */
+            return husk_err_set(err, 0, "cannot start container \"%s\": the `husk run` that created it starts it", id);
         return husk_err_set(err, errno, "reach container \"%s\"", id);
+    }
     /* Whatever follows, the container is no longer waiting to be started. */
     unlinkat(dirfd, HUSK_START_SOCK, 0);
     return husk_start_over(fd, dirfd, &st, err);

@@ -62,8 +62,9 @@ int husk_state_cache_dir(const char *root, const char *name)
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/.%s", root, name) >= (int)sizeof path)
         return -1;
-    if (mkdir(path, 0700) < 0 && errno != EEXIST)
-        return -1;
+    int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0 || errno != ENOENT || (mkdir(path, 0700) < 0 && errno != EEXIST))
+        return fd;
     return open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 }
 
@@ -230,7 +231,7 @@ void husk_state_reset(struct husk_state *st)
 int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct husk_err *err)
 {
     clear_fields(st);
-    husk_arena_reset(&st->arena);
+    husk_arena_free(&st->arena);
     int fd = openat(dirfd, HUSK_STATE_FILE, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)

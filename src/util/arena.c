@@ -52,20 +52,3 @@ void husk_arena_free(struct husk_arena *a)
     }
     a->head = NULL;
 }
-
-void husk_arena_reset(struct husk_arena *a)
-{
-    /* keep the newest block for the next round: allocators that hand freed pages back to the
-     * kernel would fault them in again for every container `list` reads */
-    struct husk_arena_block *b = a->head;
-    if (!b)
-        return;
-    struct husk_arena_block *rest = b->next;
-    b->next = NULL;
-    b->used = 0;
-    while (rest) {
-        struct husk_arena_block *next = rest->next;
-        free(rest);
-        rest = next;
-    }
-}

@@ -131,6 +131,12 @@ class Husk:
         p = self.cmd("create", "--bundle", str(bundle), "--pid-file", str(pidfile), cid, check=check)
         return cid, p
 
+    def create_edited(self, edit, args=("sleep", "100")):
+        """A bundle changed by edit, created without checking the outcome: (cid, process, bundle)."""
+        b = self.bundle(args, edit=edit)
+        cid, p = self.create(b, check=False)
+        return cid, p, b
+
     def run(self, bundle, *extra, timeout=20):
         cid = self.new_id()
         return cid, self.cmd("run", "--bundle", str(bundle), *extra, cid, timeout=timeout)

@@ -81,8 +81,7 @@ def test_cgroup_namespace_rooted_at_container(husk):
 def test_unenforceable_resource_is_an_error(husk):
     def edit(c):
         c["linux"]["resources"] = {"network": {"classID": 5}}
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "net_cls" in p.stderr
     husk.assert_no_leftovers(cid, b)
 
@@ -90,8 +89,7 @@ def test_unenforceable_resource_is_an_error(husk):
 def test_systemd_cgroups_path_refused(husk):
     def edit(c):
         c["linux"]["cgroupsPath"] = "system.slice:husk:abc"
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "--systemd-cgroup" in p.stderr
 
 
@@ -184,8 +182,7 @@ def test_kernel_memory_never_silently_dropped(husk):
         return
     def edit(c):
         c["linux"]["resources"] = {"memory": {"kernel": 64 << 20}}
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     if keeps:
         assert p.returncode == 0, p.stderr
         mem = "/sys/fs/cgroup/memory" + own("memory").rstrip("/") + f"/husk-{cid}"
@@ -203,8 +200,7 @@ def test_blkio_weight_cfq_or_bfq_or_refused(husk):
         return
     def edit(c):
         c["linux"]["resources"] = {"blockIO": {"weight": 500}}
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     cg = d + own("blkio").rstrip("/") + f"/husk-{cid}"
     if p.returncode == 0:
         # CFQ's file on old kernels, BFQ's where BFQ group scheduling is built

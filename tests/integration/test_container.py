@@ -199,8 +199,7 @@ def test_scheduler_and_io_priority(husk):
 def test_unsupported_features_refused(husk):
     def edit(c):
         c["linux"]["intelRdt"] = {"closID": "x"}
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "intelRdt" in p.stderr
     husk.assert_no_leftovers(cid, b)
 
@@ -227,8 +226,7 @@ def test_capability_the_host_withholds_is_refused(husk):
         return  # this host grants it
     def edit(c):
         c["process"]["capabilities"]["effective"].append("CAP_SYS_RESOURCE")
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "CAP_SYS_RESOURCE is not in husk's own bounding set" in p.stderr
 
 

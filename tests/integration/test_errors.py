@@ -61,8 +61,7 @@ def test_wrong_state(husk):
 def test_bad_config_names_path_and_leaves_nothing(husk):
     def edit(c):
         c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": "abc"}]
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1
     assert 'config.json: .process.rlimits[0].hard: expected a non-negative integer, got "abc"' in p.stderr
     husk.assert_no_leftovers(cid, b)
@@ -102,16 +101,14 @@ def test_failed_create_leaves_nothing(husk):
     def edit(c):
         c["mounts"].append({"destination": "/data", "type": "bind", "source": "/does/not/exist",
                             "options": ["rbind"]})
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "/does/not/exist" in p.stderr
     husk.assert_no_leftovers(cid, b)
     assert not (b / "pid").exists()
 
     def bad_cwd(c):
         c["process"]["cwd"] = "/no/such/dir"
-    b = husk.bundle(edit=bad_cwd)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(bad_cwd)
     assert p.returncode == 1 and "/no/such/dir" in p.stderr
     husk.assert_no_leftovers(cid, b)
 
@@ -119,8 +116,7 @@ def test_failed_create_leaves_nothing(husk):
 def test_rlimit_hard_raise_is_a_clear_error(husk):
     def edit(c):
         c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 1 << 30}]
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     with open("/proc/self/status") as f:
         pass
     import resource

@@ -39,8 +39,7 @@ def test_all_hooks_in_order_with_state(husk, tmp_path):
 def test_failing_create_hook_stops_and_cleans_up(husk, tmp_path):
     def edit(c):
         c["hooks"] = {"createRuntime": [{"path": "/bin/false"}]}
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "createRuntime hook #0 (/bin/false): exit status 1" in p.stderr
     husk.assert_no_leftovers(cid, b)
 
@@ -48,8 +47,7 @@ def test_failing_create_hook_stops_and_cleans_up(husk, tmp_path):
 def test_hook_timeout_kills_it(husk, tmp_path):
     def edit(c):
         c["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "prestart hook #0 (/bin/sleep): timed out after 1s" in p.stderr
     husk.assert_no_leftovers(cid, b)
 

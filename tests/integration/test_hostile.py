@@ -64,8 +64,7 @@ def test_symlinked_dev_stays_inside(husk, tmp_path):
 def test_device_path_escape_is_refused(husk):
     def edit(c):
         c["linux"]["devices"] = [{"path": "/dev/../../etc/evil", "type": "c", "major": 1, "minor": 3}]
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "/dev/../../etc/evil" in p.stderr
     assert not os.path.exists("/etc/evil")
 

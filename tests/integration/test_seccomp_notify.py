@@ -54,6 +54,5 @@ def test_notify_without_listener_path_is_refused(husk):
     def edit(c):
         c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
                                  "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "listenerPath" in p.stderr

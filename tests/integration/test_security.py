@@ -42,8 +42,7 @@ def test_capability_sets(husk, uid):
 def test_unknown_capability_is_named(husk):
     def edit(c):
         c["process"]["capabilities"]["bounding"].append("CAP_BOGUS")
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and 'unknown capability "CAP_BOGUS"' in p.stderr
 
 
@@ -130,8 +129,7 @@ def test_apparmor_refused_without_apparmor(husk):
 
     def edit(c):
         c["process"]["apparmorProfile"] = "acme"
-    b = husk.bundle(edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "AppArmor is not enabled" in p.stderr
 
 
@@ -149,8 +147,7 @@ def test_cwd_cannot_reach_a_host_fd(husk):
     # CVE-2024-21626: a leaked host fd must not be a way out through cwd
     def edit(c):
         c["process"]["cwd"] = "/proc/self/fd/7"
-    b = husk.bundle(["pwd"], edit=edit)
-    cid, p = husk.create(b, check=False)
+    cid, p, b = husk.create_edited(edit, ["pwd"])
     assert p.returncode == 1 and "/proc/self/fd/7" in p.stderr
     husk.assert_no_leftovers(cid, b)
 
