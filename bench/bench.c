@@ -23,14 +23,22 @@
 #include <unistd.h>
 
 #define MAX_ITER 1000
-#define MAX_RT 4
+#define MAX_RT 6
 
 struct sample { double wall_ms, cpu_ms, rss_mib; };
 
+enum kind {
+    RUNTIME,    /* an OCI runtime's CLI */
+    FLOOR,      /* bench/floor: the least a runtime program can do */
+    CLONE,      /* the floor's kernel work done by this process itself: no program exec'd */
+};
+
 struct runtime {
     const char *name;
-    const char *path;         /* NULL: the floor */
+    const char *path;         /* the program; NULL for CLONE */
     const char *extra;        /* a global option it needs here, or NULL */
+    enum kind kind;
+    char root[400];           /* its own --root: state formats differ */
     bool ok;
     struct sample s[MAX_ITER];
     int n;
@@ -75,22 +83,19 @@ static int run_cmd(char *const argv[], struct sample *acc)
 
 static int rt_argv(const struct runtime *rt, char **argv, const char *cmd)
 {
-    /* a state root per runtime: their state formats differ */
-    static char roots[MAX_RT][400];
-    int slot = rt->name[0] == 'h' ? 0 : rt->name[0] == 'r' ? 1 : 2;
-    snprintf(roots[slot], sizeof roots[slot], "%s/%s", rootdir, rt->name);
     int n = 0;
     argv[n++] = (char *)rt->path;
     if (rt->extra)
         argv[n++] = (char *)rt->extra;
     argv[n++] = "--root";
-    argv[n++] = roots[slot];
+    argv[n++] = (char *)rt->root;
     argv[n++] = (char *)cmd;
     return n;
 }
 
-/* The kernel's share: clone into the same namespaces, pivot_root, exec, wait. */
-static int floor_run(struct sample *acc)
+/* The floor's kernel work from this process: clone into the same namespaces, pivot_root,
+ * exec, wait. */
+static int clone_run(struct sample *acc)
 {
     double t0 = now_ms();
     pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, NULL,
@@ -115,10 +120,21 @@ static int floor_run(struct sample *acc)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* What the floor and clone rows do in every case: one container of /bin/true. */
+static int floor_run(const struct runtime *rt, struct sample *acc)
+{
+    if (rt->kind == CLONE)
+        return clone_run(acc);
+    char root[320];
+    snprintf(root, sizeof root, "%s/rootfs", bundle);
+    char *argv[] = {(char *)rt->path, root, "/bin/true", NULL};
+    return run_cmd(argv, acc);
+}
+
 static int run_bundle(struct runtime *rt, int i, struct sample *out, const char *b, const char *tag)
 {
-    if (!rt->path)
-        return floor_run(out);
+    if (rt->kind != RUNTIME)
+        return floor_run(rt, out);
     char id[64], *argv[16];
     snprintf(id, sizeof id, "bench-%s-%d", tag, i);
     int n = rt_argv(rt, argv, "run");
@@ -143,8 +159,8 @@ static int case_heavy(struct runtime *rt, int i, struct sample *out)
 static int case_exec(struct runtime *rt, int i, struct sample *out)
 {
     (void)i;
-    if (!rt->path)
-        return floor_run(out);
+    if (rt->kind != RUNTIME)
+        return floor_run(rt, out);
     char *argv[16], id[64];
     snprintf(id, sizeof id, "bench-sleeper-%s", rt->name);
     int n = rt_argv(rt, argv, "exec");
@@ -157,8 +173,8 @@ static int case_exec(struct runtime *rt, int i, struct sample *out)
 /* `state` of one container among `many` under the same --root. */
 static int case_state(struct runtime *rt, int i, struct sample *out)
 {
-    if (!rt->path)
-        return floor_run(out);
+    if (rt->kind != RUNTIME)
+        return floor_run(rt, out);
     char *argv[16], id[64];
     snprintf(id, sizeof id, "bench-many-%s-%d", rt->name, i % many);
     int n = rt_argv(rt, argv, "state");
@@ -170,8 +186,8 @@ static int case_state(struct runtime *rt, int i, struct sample *out)
 static int case_list(struct runtime *rt, int i, struct sample *out)
 {
     (void)i;
-    if (!rt->path)
-        return floor_run(out);
+    if (rt->kind != RUNTIME)
+        return floor_run(rt, out);
     char *argv[16];
     int n = rt_argv(rt, argv, "list");
     argv[n] = NULL;
@@ -199,8 +215,8 @@ static int wait_pidfile(const char *path)
 
 static int case_lifecycle(struct runtime *rt, int i, struct sample *out)
 {
-    if (!rt->path)
-        return floor_run(out);
+    if (rt->kind != RUNTIME)
+        return floor_run(rt, out);
     char id[64], pidfile[400], *argv[16];
     snprintf(id, sizeof id, "bench-lc-%d", i);
     snprintf(pidfile, sizeof pidfile, "%s/pid-%s", workdir, rt->name);
@@ -618,6 +634,12 @@ int main(int argc, char **argv)
     const char *husk = getenv("HUSK") ? getenv("HUSK") : "./husk";
     const char *repo = getenv("REPO") ? getenv("REPO") : ".";
     const char *json_out = "bench/results.json";
+    /* --compare PATH: another husk build, as "base", to measure a change against */
+    const char *compare = NULL;
+    char floor_prog[4096];
+    snprintf(floor_prog, sizeof floor_prog, "%s/bench/floor", repo);
+    if (getenv("FLOOR"))
+        snprintf(floor_prog, sizeof floor_prog, "%s", getenv("FLOOR"));
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--iterations") && i + 1 < argc)
             iterations = atoi(argv[++i]);
@@ -629,6 +651,8 @@ int main(int argc, char **argv)
             do_scaling = true;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--compare") && i + 1 < argc)
+            compare = argv[++i];
     }
     if (iterations < 1 || iterations > MAX_ITER)
         iterations = 30;
@@ -669,13 +693,18 @@ int main(int argc, char **argv)
         return 1;
     }
     struct runtime *rts = calloc(MAX_RT, sizeof *rts);
-    rts[0] = (struct runtime){.name = "husk", .path = husk_abs};
-    rts[1] = (struct runtime){.name = "runc", .path = "/usr/sbin/runc"};
-    rts[2] = (struct runtime){.name = "crun", .path = "/usr/bin/crun", .extra = "--cgroup-manager=disabled"};
-    rts[3] = (struct runtime){.name = "floor", .path = NULL};
-    int nrt = 4;
-    for (int r = 0; r < nrt; r++)
+    int nrt = 0;
+    rts[nrt++] = (struct runtime){.name = "husk", .path = husk_abs};
+    if (compare)
+        rts[nrt++] = (struct runtime){.name = "base", .path = compare};
+    rts[nrt++] = (struct runtime){.name = "runc", .path = "/usr/sbin/runc"};
+    rts[nrt++] = (struct runtime){.name = "crun", .path = "/usr/bin/crun", .extra = "--cgroup-manager=disabled"};
+    rts[nrt++] = (struct runtime){.name = "floor", .path = floor_prog, .kind = FLOOR};
+    rts[nrt++] = (struct runtime){.name = "clone", .kind = CLONE};
+    for (int r = 0; r < nrt; r++) {
+        snprintf(rts[r].root, sizeof rts[r].root, "%s/%s", rootdir, rts[r].name);
         rts[r].ok = !rts[r].path || access(rts[r].path, X_OK) == 0;
+    }
 
     FILE *json = fopen(json_out, "w");
     if (!json)
@@ -694,7 +723,7 @@ int main(int argc, char **argv)
             continue;
         for (int r = 0; r < nrt; r++) {
             rts[r].n = 0;
-            if (!rts[r].ok || !rts[r].path)
+            if (!rts[r].ok || rts[r].kind != RUNTIME)
                 continue;
             if (cases[c].fn == case_exec)
                 start_sleepers(&rts[r], "bench-sleeper-%s", 1);
@@ -721,7 +750,7 @@ int main(int argc, char **argv)
         report(title, rts, nrt, json, c == 0);
         if (cases[c].fn == case_list)
             for (int r = 0; r < nrt; r++)
-                if (rts[r].path)
+                if (rts[r].kind == RUNTIME)
                     remove_all(&rts[r]);
         for (int r = 0; r < nrt; r++)
             rts[r].ok = !rts[r].path || access(rts[r].path, X_OK) == 0;
@@ -733,7 +762,7 @@ int main(int argc, char **argv)
     printf("\nthroughput, containers run per second (%.1fs per measurement)\n  %-7s", secs, "workers");
     int workers[] = {1, 2, 10};
     for (int r = 0; r < nrt; r++)
-        if (rts[r].path && rts[r].ok)
+        if (rts[r].kind == RUNTIME && rts[r].ok)
             printf(" %9s", rts[r].name);
     printf("\n");
     fprintf(json, ",\n  \"throughput_per_s\": {");
@@ -742,7 +771,7 @@ int main(int argc, char **argv)
         fprintf(json, "%s\n    \"%d\": {", k ? "," : "", workers[k]);
         bool first = true;
         for (int r = 0; r < nrt; r++) {
-            if (!rts[r].path || !rts[r].ok)
+            if (rts[r].kind != RUNTIME || !rts[r].ok)
                 continue;
             double tp = throughput(&rts[r], workers[k], secs);
             printf(" %9.1f", tp);
@@ -763,6 +792,7 @@ done:
     snprintf(cmd, sizeof cmd, "rm -rf %s", workdir);
     if (system(cmd) != 0)
         return 1;
-    printf("\nfloor: clone(pid,mnt,uts,ipc) + pivot_root + exec /bin/true + wait, no runtime.\n");
+    printf("\nfloor: bench/floor, a static program: clone(pid,mnt,uts,ipc) + pivot_root + exec /bin/true + wait.\n"
+           "clone: the same clone + pivot_root + exec + wait from the benchmark process, no program of its own.\n");
     return 0;
 }

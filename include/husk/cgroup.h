@@ -47,7 +47,7 @@ int husk_cgroup_v2_fd(const struct husk_cgroup *cg);
 int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, bool skip_v2, struct husk_err *err);
 /* Signals every process in the container's cgroups. Returns how many were signalled. */
 int husk_cgroup_signal_all(const struct husk_cgroup *cg, int sig);
-/* Waits (up to timeout_ms) until the cgroups are empty, then removes what husk made. */
+/* Removes the cgroups husk made, waiting up to timeout_ms for their processes to leave. */
 int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct husk_err *err);
 
 /* Freezes (pause) or thaws (resume) every process: cgroup.freeze on v2, else the v1

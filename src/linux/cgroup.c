@@ -280,18 +280,22 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct hus
         const struct husk_cgroup_dir *d = &cg->dirs[i];
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s", d->path);
-        /* killed processes take a moment to leave: poll from 0.1 ms up to 10 ms steps, so a
-         * delete --force right after a kill costs about the time they need */
-        long step_us = 100, waited_us = 0;
-        while (!empty(path) && waited_us < timeout_ms * 1000L) {
-            struct timespec ts = {0, step_us * 1000};
-            nanosleep(&ts, NULL);
-            waited_us += step_us;
-            if (step_us < 10000)
-                step_us *= 2;
-        }
         for (int k = 0; k < d->created; k++) {
-            if (rmdir(path) < 0 && errno != ENOENT) {
+            /* The kernel refuses a cgroup with processes or child cgroups (EBUSY): try first,
+             * most are empty by now. Killed processes take a moment to leave: poll from 0.1 ms
+             * up to 10 ms steps, so a delete --force right after a kill costs about the time
+             * they need. */
+            long step_us = 100, waited_us = 0;
+            int r;
+            while ((r = rmdir(path)) < 0 && errno == EBUSY && k == 0 && waited_us < timeout_ms * 1000L &&
+                   !empty(path)) {
+                struct timespec ts = {0, step_us * 1000};
+                nanosleep(&ts, NULL);
+                waited_us += step_us;
+                if (step_us < 10000)
+                    step_us *= 2;
+            }
+            if (r < 0 && errno != ENOENT) {
                 if (k == 0 && rc == 0)
                     rc = husk_err_set(err, errno, "remove cgroup `%s`", path);
                 break;

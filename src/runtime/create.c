@@ -444,6 +444,16 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     close(mark);
     if (husk_state_save(dirfd, &st, err) < 0)
         goto fail;
+    /* `run` with nothing to do between READY and start: the go is queued now, while the init is
+     * still building, so it execs at READY without waiting for us to wake and answer. The init
+     * reads the socket only for HOOKS_DONE before its start, hence not with those hooks; and a
+     * --pid-file must exist before the process runs. */
+    bool early = o->start && !o->pid_file && !cfg->hooks[HUSK_HOOK_PRESTART].n &&
+                 !cfg->hooks[HUSK_HOOK_CREATE_RUNTIME].n;
+    if (early && send(sv[0], "S", 1, MSG_NOSIGNAL) != 1) {
+        husk_err_set(err, errno, "start container \"%s\"", st.id);
+        goto fail;
+    }
     for (;;) {
         struct sync_packet pk;
         int r = sync_recv(sv[0], &pk);
@@ -474,7 +484,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     unlinkat(dirfd, HUSK_CREATING_MARK, 0);
     if (o->pid_file && husk_write_pid_file(o->pid_file, pid, err) < 0)
         goto fail;
-    if (o->start && husk_start_over(sv[0], dirfd, &st, err) < 0)
+    if (o->start && husk_start_over(sv[0], dirfd, &st, early, err) < 0)
         goto fail;
     close(sv[0]);
     close(dirfd);

@@ -47,9 +47,10 @@ int sync_recv(int fd, struct sync_packet *p);   /* 0 on EOF, 1 on a packet, -1 o
 int husk_seccomp_forward(const struct husk_config *c, int notify_fd, pid_t pid, const char *state_json,
                          struct husk_err *err);
 
-/* `start` once the init listens on fd: sends it the go, waits for its exec, runs poststart
- * hooks (reading the config saved in dirfd when the state says there are any). */
-int husk_start_over(int fd, int dirfd, const struct husk_state *st, struct husk_err *err);
+/* `start` once the init listens on fd: sends it the go (unless `sent`: `run` may have queued
+ * it already), waits for its exec, runs poststart hooks (reading the config saved in dirfd
+ * when the state says there are any). */
+int husk_start_over(int fd, int dirfd, const struct husk_state *st, bool sent, struct husk_err *err);
 
 /* Builds linux.seccomp's program before the clone (create, exec), through the cache of built
  * programs under root: libseccomp takes ~1.5 ms for a Docker-sized profile, the child then

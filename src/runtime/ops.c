@@ -62,9 +62,9 @@ static struct husk_config *saved_config(int dirfd)
     return husk_config_load(path, &e);
 }
 
-int husk_start_over(int fd, int dirfd, const struct husk_state *st, struct husk_err *err)
+int husk_start_over(int fd, int dirfd, const struct husk_state *st, bool sent, struct husk_err *err)
 {
-    if (send(fd, "S", 1, MSG_NOSIGNAL) != 1)
+    if (!sent && send(fd, "S", 1, MSG_NOSIGNAL) != 1)
         return husk_err_set(err, errno, "start container \"%s\"", st->id);
     /* The init closes the socket on exec (CLOEXEC): EOF is success. Before that it may
      * hand over a seccomp notify fd, or report why it could not exec. */
@@ -125,7 +125,7 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
     }
     /* Whatever follows, the container is no longer waiting to be started. */
     unlinkat(dirfd, HUSK_START_SOCK, 0);
-    return husk_start_over(fd, dirfd, &st, err);
+    return husk_start_over(fd, dirfd, &st, false, err);
 }
 
 /* Every process in the container's pid namespace, found through /proc. */
@@ -217,10 +217,12 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
      * processes that escaped it), then the cgroups husk made. */
     struct husk_cgroup cg;
     husk_cgroup_parse(st.cgroup, &cg);
-    if (cg.n) {
+    /* Most often nothing is left (a stopped init took its pid namespace with it): the
+     * cgroups go at once, and only a refusal (EBUSY) calls for the kill below. */
+    struct husk_err ig;
+    if (cg.n && husk_cgroup_destroy(&cg, 0, &ig) < 0) {
         husk_cgroup_signal_all(&cg, SIGKILL);
         /* a v1-frozen task acts on SIGKILL only once thawed */
-        struct husk_err ig;
         if (husk_cgroup_frozen(&cg))
             husk_cgroup_freeze(&cg, false, &ig);
         if (husk_cgroup_destroy(&cg, 5000, err) < 0)
