@@ -35,7 +35,10 @@ static int find(const struct opt_spec *specs, const char *name, size_t len, char
 int cli_parse(int argc, char **argv, const struct opt_spec *specs, int opts_until, struct parsed_args *out,
               int *consumed, struct husk_err *err)
 {
-    memset(out, 0, sizeof *out);
+    /* not multi[][]: 12 KiB read only up to n_multi, zeroing it cost page faults */
+    memset(out->values, 0, sizeof out->values);
+    memset(out->n_multi, 0, sizeof out->n_multi);
+    out->n_pos = 0;
     int i = 0;
     bool only_pos = false;
     for (; i < argc; i++) {

@@ -20,10 +20,10 @@ struct opt_spec {
 
 struct parsed_args {
     const char *values[MAX_OPTS];   /* by spec index; "" for set flags, NULL if absent */
-    const char *multi[MAX_OPTS][MAX_MULTI];   /* every value of a repeated option */
     int n_multi[MAX_OPTS];
-    const char *pos[MAX_POS];
     int n_pos;
+    const char *pos[MAX_POS];
+    const char *multi[MAX_OPTS][MAX_MULTI];   /* every value of a repeated option, up to n_multi */
 };
 
 /* Parses argv[0..argc) against specs (terminated by a zero entry). Once `opts_until`

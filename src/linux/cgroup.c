@@ -116,32 +116,37 @@ int husk_cgroup_mounts(struct husk_cgroup_mount *m, int max)
     return n;
 }
 
+/* Makes path and any missing parents; *created = how many trailing components it made. */
 static int mkdirs(const char *path, int *created)
 {
     char buf[PATH_MAX];
     snprintf(buf, sizeof buf, "%s", path);
     *created = 0;
-    /* Count the components that do not exist yet, then create them top-down. */
-    struct stat sb;
-    int missing = 0;
+    /* Usually only the leaf is missing: mkdir it first, walk up only on ENOENT. */
+    int cut = 0;
     for (;;) {
-        if (stat(buf, &sb) == 0)
+        if (mkdir(buf, 0755) == 0) {
+            (*created)++;
             break;
+        }
         char *slash = strrchr(buf, '/');
-        if (!slash || slash == buf)
+        if (errno == EEXIST)
+            break;
+        if (errno != ENOENT || !slash || slash == buf)
             return -1;
         *slash = '\0';
-        missing++;
+        cut++;
     }
-    snprintf(buf, sizeof buf, "%s", path);
-    for (int i = missing; i > 0; i--) {
-        char part[PATH_MAX];
-        snprintf(part, sizeof part, "%s", buf);
-        for (int k = 1; k < i; k++)
-            *strrchr(part, '/') = '\0';
-        if (mkdir(part, 0755) < 0 && errno != EEXIST)
+    /* back down through the components cut off; one that someone else made meanwhile
+     * ends what is ours to remove later */
+    for (; cut > 0; cut--) {
+        buf[strlen(buf)] = '/';
+        if (mkdir(buf, 0755) == 0)
+            (*created)++;
+        else if (errno == EEXIST)
+            *created = 0;
+        else
             return -1;
-        (*created)++;
     }
     return 0;
 }

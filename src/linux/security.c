@@ -10,6 +10,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int husk_cap_from_name(const char *name)
@@ -68,15 +69,17 @@ int husk_user_apply(const struct husk_process *p, bool setgroups_denied, struct 
 {
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
         return husk_err_set(err, errno, "keep capabilities across setuid");
+    /* Raw calls: the init is single-threaded, and libc's set*id broadcast every change to
+     * all threads (musl blocks every signal around each one). */
     if (!setgroups_denied) {
-        if (setgroups(p->n_additional_gids, p->additional_gids) < 0)
+        if (syscall(SYS_setgroups, p->n_additional_gids, p->additional_gids) < 0)
             return husk_err_set(err, errno, "setgroups");
     } else if (p->n_additional_gids) {
         return husk_err_set(err, 0, "cannot set additional gids: setgroups is denied in this user namespace");
     }
-    if (setresgid(p->gid, p->gid, p->gid) < 0)
+    if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
         return husk_err_set(err, errno, "setgid %u", (unsigned)p->gid);
-    if (setresuid(p->uid, p->uid, p->uid) < 0)
+    if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
         return husk_err_set(err, errno, "setuid %u", (unsigned)p->uid);
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
         return husk_err_set(err, errno, "reset keep-capabilities");

@@ -268,7 +268,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     }
     if ((dirfd = husk_state_create_dir(o->root, o->id, err)) < 0)
         goto fail_early;
-    if (husk_state_lock(dirfd, err) < 0 || copy_config(cfgpath, dirfd, err) < 0)
+    if (husk_state_lock(dirfd, err) < 0)
         goto fail;
     /* `run` starts the init over the sync socket: no socket file to bind and connect */
     if (!o->start && (listen_fd = listen_start_sock(dirfd, err)) < 0)
@@ -288,7 +288,6 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     snprintf(st.id, sizeof st.id, "%s", o->id);
     snprintf(st.bundle, sizeof st.bundle, "%s", bundle);
     snprintf(st.rootfs, sizeof st.rootfs, "%s", rootfs);
-    owner_name(geteuid(), st.owner, sizeof st.owner);
     st.annotations = cfg->annotations;
     const struct husk_namespace *pidns = husk_config_namespace(cfg, CLONE_NEWPID);
     st.flags = (cfg->hooks[HUSK_HOOK_POSTSTART].n ? HUSK_STATE_POSTSTART : 0) |
@@ -296,7 +295,13 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
                (cfg->linux_.seccomp.listener_path ? HUSK_STATE_NOTIFY : 0) |
                (pidns && !pidns->path ? HUSK_STATE_OWN_PIDNS : 0);
     st.n_annotations = cfg->n_annotations;
-    hook_state = state_doc(&st, HUSK_CREATED);
+    /* Only the init's own hooks need the state before the clone (a document too big for the
+     * go message); everything else about the state is done while the init builds. */
+    bool init_hooks = cfg->hooks[HUSK_HOOK_CREATE_CONTAINER].n || cfg->hooks[HUSK_HOOK_START_CONTAINER].n;
+    if (init_hooks) {
+        owner_name(geteuid(), st.owner, sizeof st.owner);
+        hook_state = state_doc(&st, HUSK_CREATED);
+    }
 
     /* Socket activation (sd_listen_fds): fds 3.. named by LISTEN_FDS are handed on like
      * --preserve-fds, and the container's process sees itself as their owner (pid 1). */
@@ -425,16 +430,24 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     }
     /* Hooks see the state after create (runtime.md "Lifecycle" steps 3-5), with the pid. */
     st.pid = pid;
-    free(hook_state);
-    hook_state = state_doc(&st, HUSK_CREATED);
+    if (init_hooks) {
+        free(hook_state);
+        hook_state = state_doc(&st, HUSK_CREATED);
+    }
     bool fits = hook_state && strlen(hook_state) < sizeof ((struct sync_packet *)0)->msg;
     if (sync_send(sv[0], SYNC_GO, 0, fits ? hook_state : NULL) < 0) {
         husk_err_set(err, errno, "signal the container init");
         goto fail;
     }
-    /* While the init builds its rootfs on the other CPU: the state, marked "creating" for
-     * readers that take no lock (`list`). Our lock on the directory keeps other husk commands
-     * out until create is done; a failure below removes both. */
+    /* While the init builds its rootfs on the other CPU: the saved config and the state,
+     * marked "creating" for readers that take no lock (`list`). Our lock on the directory
+     * keeps other husk commands out until create is done; a failure below removes both. */
+    if (!init_hooks) {
+        owner_name(geteuid(), st.owner, sizeof st.owner);
+        hook_state = state_doc(&st, HUSK_CREATED);
+    }
+    if (copy_config(cfgpath, dirfd, err) < 0)
+        goto fail;
     st.start_time = husk_proc_start_time(pid);
     int mark = openat(dirfd, HUSK_CREATING_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (mark < 0) {
@@ -450,10 +463,10 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
      * --pid-file must exist before the process runs. */
     bool early = o->start && !o->pid_file && !cfg->hooks[HUSK_HOOK_PRESTART].n &&
                  !cfg->hooks[HUSK_HOOK_CREATE_RUNTIME].n;
-    if (early && send(sv[0], "S", 1, MSG_NOSIGNAL) != 1) {
-        husk_err_set(err, errno, "start container \"%s\"", st.id);
-        goto fail;
-    }
+    /* a refusal means the init is gone already: its error comes next; failing that, the
+     * start below sends the go again and reports why it could not */
+    if (early && send(sv[0], "S", 1, MSG_NOSIGNAL) != 1)
+        early = false;
     for (;;) {
         struct sync_packet pk;
         int r = sync_recv(sv[0], &pk);

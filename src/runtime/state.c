@@ -70,9 +70,13 @@ int husk_state_cache_dir(const char *root, const char *name)
 
 int husk_state_create_dir(const char *root, const char *id, struct husk_err *err)
 {
-    if (mkdir_p(root, 0700) < 0)
-        return husk_err_set(err, errno, "create state root `%s`", root);
+    /* the root exists but for the first container */
     int rootfd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (rootfd < 0 && errno == ENOENT) {
+        if (mkdir_p(root, 0700) < 0)
+            return husk_err_set(err, errno, "create state root `%s`", root);
+        rootfd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    }
     if (rootfd < 0)
         return husk_err_set(err, errno, "open state root `%s`", root);
     if (mkdirat(rootfd, id, 0700) < 0) {
@@ -126,7 +130,8 @@ static void rfc3339_now(char *out, size_t n)
              tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
-static void write_doc(struct husk_jsonw *w, const struct husk_state *st, const char *status, bool private_)
+static void write_doc(struct husk_jsonw *w, const struct husk_state *st, const char *status, bool private_,
+                      const char *created)
 {
     husk_jsonw_begin_object(w);
     husk_jsonw_kv_str(w, "ociVersion", "1.3.0");
@@ -135,7 +140,7 @@ static void write_doc(struct husk_jsonw *w, const struct husk_state *st, const c
     husk_jsonw_kv_str(w, "status", status);
     husk_jsonw_kv_str(w, "bundle", st->bundle);
     husk_jsonw_kv_str(w, "rootfs", st->rootfs);
-    husk_jsonw_kv_str(w, "created", st->created);
+    husk_jsonw_kv_str(w, "created", created ? created : st->created);
     husk_jsonw_kv_str(w, "owner", st->owner);
     if (st->n_annotations) {
         husk_jsonw_key(w, "annotations");
@@ -160,7 +165,7 @@ char *husk_state_json(const struct husk_state *st, enum husk_status status, int 
 {
     struct husk_jsonw w;
     husk_jsonw_init(&w, indent);
-    write_doc(&w, st, husk_status_name(status), false);
+    write_doc(&w, st, husk_status_name(status), false, NULL);
     husk_jsonw_raw(&w, "\n");
     if (w.oom) {
         husk_jsonw_free(&w);
@@ -171,12 +176,12 @@ char *husk_state_json(const struct husk_state *st, enum husk_status status, int 
 
 int husk_state_save(int dirfd, const struct husk_state *st, struct husk_err *err)
 {
-    struct husk_state copy = *st;
-    if (!copy.created[0])
-        rfc3339_now(copy.created, sizeof copy.created);
+    char now[64] = "";
+    if (!st->created[0])
+        rfc3339_now(now, sizeof now);
     struct husk_jsonw w;
     husk_jsonw_init(&w, 0);
-    write_doc(&w, &copy, "created", true);
+    write_doc(&w, st, "created", true, now[0] ? now : NULL);
     if (w.oom) {
         husk_jsonw_free(&w);
         return husk_err_set(err, ENOMEM, "write state");
@@ -238,14 +243,20 @@ int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct hus
             return husk_err_set(err, 0, "container \"%s\" does not exist", id);
         return husk_err_set(err, errno, "read state of \"%s\"", id);
     }
-    char buf[65536];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    /* sized to the file: a fixed 64 KiB buffer put yajl's frames on pages never touched before */
+    struct stat sb;
+    char *buf = fstat(fd, &sb) == 0 && sb.st_size < (64 << 20) ? malloc((size_t)sb.st_size + 1) : NULL;
+    ssize_t n = buf ? read(fd, buf, (size_t)sb.st_size) : -1;
+    int e = errno;
     close(fd);
-    if (n <= 0)
-        return husk_err_set(err, n < 0 ? errno : 0, "read state of \"%s\": %s", id, n < 0 ? "" : "empty file");
+    if (n <= 0) {
+        free(buf);
+        return husk_err_set(err, n < 0 ? e : 0, "read state of \"%s\": %s", id, n < 0 ? "" : "empty file");
+    }
     buf[n] = '\0';
     char ebuf[128];
     yajl_val root = yajl_tree_parse(buf, ebuf, sizeof ebuf);
+    free(buf);
     if (!root)
         return husk_err_set(err, 0, "state of \"%s\" is corrupt: %s", id, ebuf);
     /* Another runtime's state under the same --root is not ours to read or delete. */
@@ -302,9 +313,17 @@ int husk_state_remove(const char *root, const char *id, struct husk_err *err)
 {
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", root, id);
+    /* The two files every container has, by name; a directory walk only for the others. */
+    static const char *const names[] = {HUSK_STATE_FILE, HUSK_CONFIG_COPY};
     int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return errno == ENOENT ? 0 : husk_err_set(err, errno, "remove `%s`", path);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        unlinkat(fd, names[i], 0);
+    if (rmdir(path) == 0 || errno == ENOENT) {
+        close(fd);
+        return 0;
+    }
     DIR *d = fdopendir(fd);
     if (!d) {
         close(fd);
