@@ -35,10 +35,9 @@ static int find(const struct opt_spec *specs, const char *name, size_t len, char
 int cli_parse(int argc, char **argv, const struct opt_spec *specs, int opts_until, struct parsed_args *out,
               int *consumed, struct husk_err *err)
 {
-    /* not multi[][]: 12 KiB read only up to n_multi, zeroing it cost page faults */
+    /* not multi[]: read only up to n_multi */
     memset(out->values, 0, sizeof out->values);
-    memset(out->n_multi, 0, sizeof out->n_multi);
-    out->n_pos = 0;
+    out->n_multi = out->n_pos = 0;
     int i = 0;
     bool only_pos = false;
     for (; i < argc; i++) {
@@ -88,8 +87,10 @@ int cli_parse(int argc, char **argv, const struct opt_spec *specs, int opts_unti
                     return husk_err_set(err, 0, "option --%s needs a value", specs[idx].name);
                 out->values[idx] = argv[++i];
             }
-            if (out->n_multi[idx] < MAX_MULTI)
-                out->multi[idx][out->n_multi[idx]++] = out->values[idx];
+            if (out->n_multi == MAX_MULTI)
+                return husk_err_set(err, 0, "too many values for repeated options (at most %d)", MAX_MULTI);
+            out->multi[out->n_multi].opt = idx;
+            out->multi[out->n_multi++].value = out->values[idx];
         } else {
             out->values[idx] = inline_val ? inline_val : "";
             if (inline_val && strcmp(inline_val, "true") && strcmp(inline_val, "false"))

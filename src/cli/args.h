@@ -16,14 +16,14 @@ struct opt_spec {
 #define MAX_OPTS 24
 #define MAX_POS 64
 
-#define MAX_MULTI 64
+#define MAX_MULTI 128
 
 struct parsed_args {
     const char *values[MAX_OPTS];   /* by spec index; "" for set flags, NULL if absent */
-    int n_multi[MAX_OPTS];
     int n_pos;
     const char *pos[MAX_POS];
-    const char *multi[MAX_OPTS][MAX_MULTI];   /* every value of a repeated option, up to n_multi */
+    int n_multi;                    /* every value given, in order, with its option's index */
+    struct { int opt; const char *value; } multi[MAX_MULTI];
 };
 
 /* Parses argv[0..argc) against specs (terminated by a zero entry). Once `opts_until`

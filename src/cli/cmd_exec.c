@@ -31,10 +31,18 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     o.no_new_privs = cli_flag(s, a, "no-new-privs");
     o.apparmor = cli_value(s, a, "apparmor");
     o.label = cli_value(s, a, "process-label");
-    for (int i = 0; i < a->n_multi[cli_opt(s, "env")] && o.n_env < 64; i++)
-        o.env[o.n_env++] = a->multi[cli_opt(s, "env")][i];
-    for (int i = 0; i < a->n_multi[cli_opt(s, "cap")] && o.n_caps < 64; i++)
-        o.caps[o.n_caps++] = a->multi[cli_opt(s, "cap")][i];
+    int env_opt = cli_opt(s, "env"), cap_opt = cli_opt(s, "cap");
+    for (int i = 0; i < a->n_multi; i++) {
+        int is_env = a->multi[i].opt == env_opt;
+        if (!is_env && a->multi[i].opt != cap_opt)
+            continue;
+        int *n = is_env ? &o.n_env : &o.n_caps;
+        if (*n == (int)(sizeof o.env / sizeof *o.env)) {
+            husk_err_set(&err, 0, "exec: at most %d --%s values", *n, is_env ? "env" : "cap");
+            return cli_fail(&err);
+        }
+        (is_env ? o.env : o.caps)[(*n)++] = a->multi[i].value;
+    }
     const char *pf = cli_value(s, a, "preserve-fds");
     if (pf && (cli_parse_int(pf, &o.preserve_fds) < 0 || o.preserve_fds < 0)) {
         husk_err_set(&err, 0, "exec: --preserve-fds: expected a non-negative number, got \"%s\"", pf);

@@ -1,6 +1,7 @@
 /* cgroup placement and removal; resources are written by cgroup_res.c. */
 #include "husk/cgroup.h"
 #include "cgroup_internal.h"
+#include "husk/cleanup.h"
 #include "husk/fileio.h"
 
 #include <dirent.h>
@@ -173,7 +174,10 @@ int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_
     }
     if (!valid_rel(want))
         return husk_err_set(err, 0, "config.json: .linux.cgroupsPath: \"%s\" must not contain \"..\"", want);
-    struct husk_cgroup_mount mounts[HUSK_CG_MAX];
+    /* 67 KiB: on the heap, not deepening the stack of everything called below */
+    AUTOFREE struct husk_cgroup_mount *mounts = malloc(HUSK_CG_MAX * sizeof *mounts);
+    if (!mounts)
+        return husk_err_set(err, ENOMEM, "create cgroup");
     int nm = husk_cgroup_mounts(mounts, HUSK_CG_MAX);
     if (nm < 0)
         return husk_err_set(err, errno, "read mountinfo");

@@ -1,6 +1,7 @@
 #ifndef HUSK_ROOTFS_INTERNAL_H
 #define HUSK_ROOTFS_INTERNAL_H
 
+#include "husk/cleanup.h"
 #include "husk/rootfs.h"
 
 /* "/proc/self/fd/N": mount(2) and friends reach an O_PATH fd through it. */
@@ -17,12 +18,5 @@ int husk_mount_idmapped(const char *src, int target_fd, const struct husk_mount_
                         const char *dest, struct husk_err *err);
 int husk_copy_tree(int from, int to, struct husk_err *err);
 
-static inline void close_fdp(int *fd)
-{
-    extern int close(int);
-    if (*fd >= 0)
-        close(*fd);
-}
-#define AUTOCLOSE __attribute__((cleanup(close_fdp)))
 
 #endif

@@ -247,10 +247,20 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     int dirfd = -1, listen_fd = -1, sv[2] = {-1, -1};
     char *hook_state = NULL;
     bool own_child = true, in_v2 = false;
-    struct husk_state st;
-    husk_state_reset(&st);
-    struct husk_cgroup cg;
-    cg.n = 0;   /* dirs[] are filled as they are made: zeroing 64 KiB costs page faults */
+    /* ~95 KiB of fixed-size buffers, on the heap: on the stack they pushed every call below
+     * create onto pages of their own, each a page fault (only what is written is touched) */
+    struct create_mem {
+        struct husk_state st;
+        struct husk_cgroup cg;
+    } *mem = malloc(sizeof *mem);
+    if (!mem) {
+        husk_config_free(cfg);
+        return husk_err_set(err, ENOMEM, "create");
+    }
+    struct husk_state *st = &mem->st;
+    struct husk_cgroup *cg = &mem->cg;
+    husk_state_reset(st);
+    cg->n = 0;   /* dirs[] are filled as they are made */
     int *idmap_fds = NULL;
     if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0 ||
         husk_unsupported_check(cfg, err) < 0)
@@ -273,10 +283,10 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     /* `run` starts the init over the sync socket: no socket file to bind and connect */
     if (!o->start && (listen_fd = listen_start_sock(dirfd, err)) < 0)
         goto fail;
-    if (husk_cgroup_create(cfg, o->id, &cg, err) < 0)
+    if (husk_cgroup_create(cfg, o->id, cg, err) < 0)
         goto fail;
-    if (husk_cgroup_apply(&cg, cfg, err) < 0 ||
-        husk_cgroup_serialize(&cg, st.cgroup, sizeof st.cgroup) < 0)
+    if (husk_cgroup_apply(cg, cfg, err) < 0 ||
+        husk_cgroup_serialize(cg, st->cgroup, sizeof st->cgroup) < 0)
         goto fail;
     if (husk_seccomp_prepare(cfg, o->root, err) < 0)
         goto fail;
@@ -285,22 +295,22 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         goto fail;
     }
 
-    snprintf(st.id, sizeof st.id, "%s", o->id);
-    snprintf(st.bundle, sizeof st.bundle, "%s", bundle);
-    snprintf(st.rootfs, sizeof st.rootfs, "%s", rootfs);
-    st.annotations = cfg->annotations;
+    snprintf(st->id, sizeof st->id, "%s", o->id);
+    snprintf(st->bundle, sizeof st->bundle, "%s", bundle);
+    snprintf(st->rootfs, sizeof st->rootfs, "%s", rootfs);
+    st->annotations = cfg->annotations;
     const struct husk_namespace *pidns = husk_config_namespace(cfg, CLONE_NEWPID);
-    st.flags = (cfg->hooks[HUSK_HOOK_POSTSTART].n ? HUSK_STATE_POSTSTART : 0) |
+    st->flags = (cfg->hooks[HUSK_HOOK_POSTSTART].n ? HUSK_STATE_POSTSTART : 0) |
                (cfg->hooks[HUSK_HOOK_POSTSTOP].n ? HUSK_STATE_POSTSTOP : 0) |
                (cfg->linux_.seccomp.listener_path ? HUSK_STATE_NOTIFY : 0) |
                (pidns && !pidns->path ? HUSK_STATE_OWN_PIDNS : 0);
-    st.n_annotations = cfg->n_annotations;
+    st->n_annotations = cfg->n_annotations;
     /* Only the init's own hooks need the state before the clone (a document too big for the
      * go message); everything else about the state is done while the init builds. */
     bool init_hooks = cfg->hooks[HUSK_HOOK_CREATE_CONTAINER].n || cfg->hooks[HUSK_HOOK_START_CONTAINER].n;
     if (init_hooks) {
-        owner_name(geteuid(), st.owner, sizeof st.owner);
-        hook_state = state_doc(&st, HUSK_CREATED);
+        owner_name(geteuid(), st->owner, sizeof st->owner);
+        hook_state = state_doc(st, HUSK_CREATED);
     }
 
     /* Socket activation (sd_listen_fds): fds 3.. named by LISTEN_FDS are handed on like
@@ -402,7 +412,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         pid = pk.value;
         own_child = o->keep_child;
     } else {
-        int cgfd = husk_cgroup_v2_fd(&cg);
+        int cgfd = husk_cgroup_v2_fd(cg);
         pid = do_clone3(flags, cgfd, &in_v2);
         if (cgfd >= 0)
             close(cgfd);
@@ -421,7 +431,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         close(listen_fd);
     listen_fd = -1;
 
-    if (husk_cgroup_enter(&cg, pid, in_v2, err) < 0)
+    if (husk_cgroup_enter(cg, pid, in_v2, err) < 0)
         goto fail;
     if (a.new_userns) {
         if (write_idmap(pid, "uid_map", &cfg->linux_.uid_mappings, err) < 0 ||
@@ -429,10 +439,10 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
             goto fail;
     }
     /* Hooks see the state after create (runtime.md "Lifecycle" steps 3-5), with the pid. */
-    st.pid = pid;
+    st->pid = pid;
     if (init_hooks) {
         free(hook_state);
-        hook_state = state_doc(&st, HUSK_CREATED);
+        hook_state = state_doc(st, HUSK_CREATED);
     }
     bool fits = hook_state && strlen(hook_state) < sizeof ((struct sync_packet *)0)->msg;
     if (sync_send(sv[0], SYNC_GO, 0, fits ? hook_state : NULL) < 0) {
@@ -443,19 +453,19 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
      * marked "creating" for readers that take no lock (`list`). Our lock on the directory
      * keeps other husk commands out until create is done; a failure below removes both. */
     if (!init_hooks) {
-        owner_name(geteuid(), st.owner, sizeof st.owner);
-        hook_state = state_doc(&st, HUSK_CREATED);
+        owner_name(geteuid(), st->owner, sizeof st->owner);
+        hook_state = state_doc(st, HUSK_CREATED);
     }
     if (copy_config(cfgpath, dirfd, err) < 0)
         goto fail;
-    st.start_time = husk_proc_start_time(pid);
+    st->start_time = husk_proc_start_time(pid);
     int mark = openat(dirfd, HUSK_CREATING_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (mark < 0) {
         husk_err_set(err, errno, "mark the container creating");
         goto fail;
     }
     close(mark);
-    if (husk_state_save(dirfd, &st, err) < 0)
+    if (husk_state_save(dirfd, st, err) < 0)
         goto fail;
     /* `run` with nothing to do between READY and start: the go is queued now, while the init is
      * still building, so it execs at READY without waiting for us to wake and answer. The init
@@ -497,13 +507,14 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     unlinkat(dirfd, HUSK_CREATING_MARK, 0);
     if (o->pid_file && husk_write_pid_file(o->pid_file, pid, err) < 0)
         goto fail;
-    if (o->start && husk_start_over(sv[0], dirfd, &st, early, err) < 0)
+    if (o->start && husk_start_over(sv[0], dirfd, st, early, err) < 0)
         goto fail;
     close(sv[0]);
     close(dirfd);
     free(hook_state);
     close_idmaps(idmap_fds, cfg->n_mounts);
     husk_config_free(cfg);
+    free(mem);
     return pid;
 
 fail:
@@ -517,9 +528,9 @@ fail:
             close(sv[i]);
     if (listen_fd >= 0)
         close(listen_fd);
-    if (cg.n) {
+    if (cg->n) {
         struct husk_err e2;
-        husk_cgroup_destroy(&cg, 2000, &e2);
+        husk_cgroup_destroy(cg, 2000, &e2);
     }
     if (dirfd >= 0) {
         struct husk_err e2;
@@ -530,5 +541,6 @@ fail_early:
     close_idmaps(idmap_fds, cfg->n_mounts);
     free(hook_state);
     husk_config_free(cfg);
+    free(mem);
     return -1;
 }

@@ -1,5 +1,6 @@
 /* start, kill, delete, state, list (runtime.md "Operations"). */
 #include "husk/cgroup.h"
+#include "husk/cleanup.h"
 #include "husk/container.h"
 #include "husk/hooks.h"
 #include "husk/jsonw.h"
@@ -24,13 +25,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static void closep(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-}
-#define AUTOCLOSE __attribute__((cleanup(closep)))
 
 static void state_freep(struct husk_state *st)
 {
@@ -215,17 +209,19 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
     }
     /* Everything left in the container's cgroups goes too (no pid namespace, or
      * processes that escaped it), then the cgroups husk made. */
-    struct husk_cgroup cg;
-    husk_cgroup_parse(st.cgroup, &cg);
+    AUTOFREE struct husk_cgroup *cg = malloc(sizeof *cg);   /* 64 KiB: not on the stack */
+    if (!cg)
+        return husk_err_set(err, ENOMEM, "delete");
+    husk_cgroup_parse(st.cgroup, cg);
     /* Most often nothing is left (a stopped init took its pid namespace with it): the
      * cgroups go at once, and only a refusal (EBUSY) calls for the kill below. */
     struct husk_err ig;
-    if (cg.n && husk_cgroup_destroy(&cg, 0, &ig) < 0) {
-        husk_cgroup_signal_all(&cg, SIGKILL);
+    if (cg->n && husk_cgroup_destroy(cg, 0, &ig) < 0) {
+        husk_cgroup_signal_all(cg, SIGKILL);
         /* a v1-frozen task acts on SIGKILL only once thawed */
-        if (husk_cgroup_frozen(&cg))
-            husk_cgroup_freeze(&cg, false, &ig);
-        if (husk_cgroup_destroy(&cg, 5000, err) < 0)
+        if (husk_cgroup_frozen(cg))
+            husk_cgroup_freeze(cg, false, &ig);
+        if (husk_cgroup_destroy(cg, 5000, err) < 0)
             return -1;
     }
     struct husk_config *cfg = st.flags & HUSK_STATE_POSTSTOP ? saved_config(dirfd) : NULL;

@@ -71,8 +71,16 @@ static void test_args(void)
     CHECK(cli_parse(7, v10, e, 1, &a, NULL, &err) == 0);
     CHECK(a.n_pos == 4 && !cli_flag(e, &a, "tty"));
     CHECK_STR(a.pos[2], "-c");
-    CHECK(a.n_multi[0] == 2);
-    CHECK_STR(a.multi[0][1], "B=2");
+    CHECK(a.n_multi == 2 && a.multi[0].opt == 0 && a.multi[1].opt == 0);
+    CHECK_STR(a.multi[1].value, "B=2");
+    /* a value past the limit is an error, never dropped */
+    static char *many[2 * MAX_MULTI + 3];
+    for (int i = 0; i < MAX_MULTI + 1; i++) {
+        many[2 * i] = "-e";
+        many[2 * i + 1] = "X=1";
+    }
+    CHECK(cli_parse(2 * (MAX_MULTI + 1), many, e, 1, &a, NULL, &err) < 0);
+    CHECK(strstr(err.msg, "too many values") != NULL);
 }
 
 static void test_signals(void)
