@@ -237,7 +237,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     char bundle[PATH_MAX], cfgpath[PATH_MAX + 16], rootfs[PATH_MAX], tmp[PATH_MAX * 2];
     if (husk_id_validate(o->id, err) < 0)
         return -1;
-    if (!realpath(o->bundle ? o->bundle : ".", bundle))
+    if (!husk_realpath(o->bundle ? o->bundle : ".", bundle))
         return husk_err_set(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
     snprintf(cfgpath, sizeof cfgpath, "%s/config.json", bundle);
     struct husk_config *cfg = husk_config_load(cfgpath, err);
@@ -272,7 +272,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         snprintf(tmp, sizeof tmp, "%s", cfg->root_path);
     else
         snprintf(tmp, sizeof tmp, "%s/%s", bundle, cfg->root_path);
-    if (!realpath(tmp, rootfs)) {
+    if (!husk_realpath(tmp, rootfs)) {
         husk_err_set(err, errno, "rootfs `%s`", tmp);
         goto fail_early;
     }

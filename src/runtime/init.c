@@ -55,6 +55,10 @@ int sync_recv(int fd, struct sync_packet *p)
 {
     memset(p, 0, sizeof *p);
     long n = husk_recv_fd(fd, p, offsetof(struct sync_packet, fd), 0, &p->fd);
+    /* A peer that exits leaving our packet unread (run's early start) sets ECONNRESET, which
+     * the kernel reports once, before the packets that peer sent: they come next. */
+    if (n < 0 && errno == ECONNRESET)
+        n = husk_recv_fd(fd, p, offsetof(struct sync_packet, fd), 0, &p->fd);
     if (n <= 0)
         return n < 0 ? -1 : 0;
     p->msg[sizeof p->msg - 1] = '\0';

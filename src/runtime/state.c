@@ -219,7 +219,7 @@ static void copy_str(yajl_val root, const char *key, char *out, size_t n)
 static void clear_fields(struct husk_state *st)
 {
     st->id[0] = st->bundle[0] = st->rootfs[0] = st->created[0] = st->owner[0] = '\0';
-    st->cgroup[0] = st->config_path[0] = '\0';
+    st->cgroup[0] = '\0';
     st->pid = 0;
     st->start_time = 0;
     st->flags = 0;

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -77,4 +79,21 @@ char *husk_read_all(const char *path, size_t *len, struct husk_err *err)
     buf[n] = '\0';
     *len = n;
     return buf;
+}
+
+char *husk_realpath(const char *path, char *out)
+{
+    int fd = openat(AT_FDCWD, path, O_PATH | O_CLOEXEC);
+    if (fd >= 0) {
+        char link[32];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, out, PATH_MAX - 1);
+        close(fd);
+        /* not absolute: no /proc, or a path outside our root ("(unreachable)") */
+        if (n > 0 && n < PATH_MAX - 1 && out[0] == '/') {
+            out[n] = '\0';
+            return out;
+        }
+    }
+    return realpath(path, out);
 }

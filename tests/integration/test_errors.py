@@ -87,6 +87,17 @@ def test_missing_executable_fails_create(husk):
     husk.assert_no_leftovers(cid, b)
 
 
+def test_run_setup_error_is_never_lost(husk):
+    # run queues its start before the init is ready; an init that fails first leaves that
+    # byte unread, and the kernel reports ECONNRESET ahead of the error the init sent
+    b = husk.bundle(["no-such-program"])
+    for _ in range(150):
+        cid, p = husk.run(b)
+        assert p.returncode == 1
+        assert 'executable file not found in $PATH' in p.stderr, p.stderr
+    husk.assert_no_leftovers(cid, b)
+
+
 def test_program_removed_after_create_fails_start(husk):
     b = husk.bundle(["/bin/mytrue"])
     os.symlink("busybox", b / "rootfs" / "bin" / "mytrue")
