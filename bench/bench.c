@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,37 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Runs argv, waits, adds wall/CPU/RSS to *acc. Returns the exit status. */
-static int run_cmd(char *const argv[], struct sample *acc)
+/* bench/spawn, which forks each command from a process of its own size (its peak RSS is then
+ * the command's, not a copy of ours); -1 in the throughput workers, which fork themselves. */
+static int spawn_req = -1, spawn_rep = -1;
+
+struct spawn_reply {
+    double wall_ms, cpu_ms, rss_mib;
+    int status;
+};
+
+static int start_spawner(const char *path)
+{
+    int req[2], rep[2];
+    if (pipe2(req, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(req[0], 0);
+        dup2(rep[1], 1);
+        execl(path, path, (char *)NULL);
+        _exit(127);
+    }
+    close(req[0]);
+    close(rep[1]);
+    if (pid < 0)
+        return -1;
+    spawn_req = req[1];
+    spawn_rep = rep[0];
+    return 0;
+}
+
+static int run_direct(char *const argv[], struct sample *acc)
 {
     double t0 = now_ms();
     pid_t pid = fork();
@@ -79,6 +109,31 @@ static int run_cmd(char *const argv[], struct sample *acc)
     if (rss > acc->rss_mib)
         acc->rss_mib = rss;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Runs argv, waits, adds wall/CPU/RSS to *acc. Returns the exit status. */
+static int run_cmd(char *const argv[], struct sample *acc)
+{
+    if (spawn_req < 0)
+        return run_direct(argv, acc);
+    char buf[65536];
+    uint32_t len = 0;
+    for (int i = 0; argv[i]; i++) {
+        size_t l = strlen(argv[i]) + 1;
+        if (len + l > sizeof buf)
+            return -1;
+        memcpy(buf + len, argv[i], l);
+        len += (uint32_t)l;
+    }
+    struct spawn_reply r;
+    if (write(spawn_req, &len, sizeof len) != sizeof len || write(spawn_req, buf, len) != (ssize_t)len ||
+        read(spawn_rep, &r, sizeof r) != sizeof r)
+        return -1;
+    acc->wall_ms += r.wall_ms;
+    acc->cpu_ms += r.cpu_ms;
+    if (r.rss_mib > acc->rss_mib)
+        acc->rss_mib = r.rss_mib;
+    return r.status;
 }
 
 static int rt_argv(const struct runtime *rt, char **argv, const char *cmd)
@@ -116,7 +171,7 @@ static int clone_run(struct sample *acc)
         return -1;
     acc->wall_ms += now_ms() - t0;
     acc->cpu_ms += (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-    acc->rss_mib = ru.ru_maxrss / 1024.0;
+    acc->rss_mib = -1;   /* a copy of the benchmark until its exec: not the workload's */
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -280,10 +335,15 @@ static void report(const char *title, struct runtime *rts, int nrt, FILE *json, 
         }
         double med = pct(wall, rt->n, 0.5), p10 = pct(wall, rt->n, 0.1), p90 = pct(wall, rt->n, 0.9);
         double cmed = pct(cpu, rt->n, 0.5), rmed = nr ? pct(ratio, nr, 0.5) : 0;
-        printf("  %-7s %7.2fms %7.2fms %7.2fms %7.2fms %7.2fMiB %11.2fx\n", rt->name, med, p10, p90, cmed, rss, rmed);
+        char rss_s[32] = "       -   ", rss_j[32] = "null";
+        if (rt->kind != CLONE) {
+            snprintf(rss_s, sizeof rss_s, "%7.2fMiB", rss);
+            snprintf(rss_j, sizeof rss_j, "%.3f", rss);
+        }
+        printf("  %-7s %7.2fms %7.2fms %7.2fms %7.2fms %s %11.2fx\n", rt->name, med, p10, p90, cmed, rss_s, rmed);
         fprintf(json, "%s\n    \"%s\": {\"median_ms\": %.3f, \"p10_ms\": %.3f, \"p90_ms\": %.3f, \"cpu_ms\": %.3f, "
-                      "\"peak_rss_mib\": %.3f, \"ratio_to_husk\": %.3f}",
-                r ? "," : "", rt->name, med, p10, p90, cmed, rss, rmed);
+                      "\"peak_rss_mib\": %s, \"ratio_to_husk\": %.3f}",
+                r ? "," : "", rt->name, med, p10, p90, cmed, rss_j, rmed);
     }
     fprintf(json, "\n  }");
 }
@@ -454,9 +514,15 @@ static double throughput(struct runtime *rt, int workers, double secs)
     if (pipe(p) < 0)
         return 0;
     double t0 = now_ms();
-    for (int w = 0; w < workers; w++) {
-        if (fork() == 0) {
+    pid_t pids[64];
+    int started = 0;
+    for (int w = 0; w < workers && w < 64; w++) {
+        pid_t pid = fork();
+        if (pid > 0)
+            pids[started++] = pid;
+        if (pid == 0) {
             close(p[0]);
+            spawn_req = spawn_rep = -1;   /* the launcher serves the main process only */
             int done = 0;
             while (now_ms() - t0 < secs * 1000) {
                 struct sample s = {0};
@@ -472,8 +538,9 @@ static double throughput(struct runtime *rt, int workers, double secs)
     while (read(p[0], &d, sizeof d) == sizeof d)
         total += d;
     close(p[0]);
-    while (wait(NULL) > 0)
-        ;
+    /* only the workers: the launcher is a child too, and stays */
+    for (int w = 0; w < started; w++)
+        waitpid(pids[w], NULL, 0);
     return total / ((now_ms() - t0) / 1000.0);
 }
 
@@ -706,6 +773,10 @@ int main(int argc, char **argv)
         rts[r].ok = !rts[r].path || access(rts[r].path, X_OK) == 0;
     }
 
+    char spawn_prog[4096];
+    snprintf(spawn_prog, sizeof spawn_prog, "%s/bench/spawn", repo);
+    if (access(spawn_prog, X_OK) < 0 || start_spawner(spawn_prog) < 0)
+        fprintf(stderr, "bench: no %s: commands fork from the benchmark (peak RSS includes its copy)\n", spawn_prog);
     FILE *json = fopen(json_out, "w");
     if (!json)
         json = fopen("/dev/null", "w");
@@ -787,6 +858,11 @@ done:
         scaling(&rts[0], json);
     fprintf(json, "\n}\n");
     fclose(json);
+    if (spawn_req >= 0) {
+        close(spawn_req);   /* the launcher exits at the end of its input */
+        close(spawn_rep);
+        wait(NULL);
+    }
     char cmd[600];
     umount2(rootdir, MNT_DETACH);
     snprintf(cmd, sizeof cmd, "rm -rf %s", workdir);
