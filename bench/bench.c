@@ -4,6 +4,8 @@
  * All runtimes run in one private mount namespace with a pure cgroup2 view (Debian's crun
  * refuses this host's hybrid layout), see ../shared/TESTING.md. */
 #define _GNU_SOURCE
+#include "child.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -90,15 +92,8 @@ static int run_direct(char *const argv[], struct sample *acc)
 {
     double t0 = now_ms();
     pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 0);
-        dup2(null, 1);
-        if (!getenv("BENCH_VERBOSE"))
-            dup2(null, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
+    if (pid == 0)
+        bench_exec_quiet(argv);
     int status = 0;
     struct rusage ru;
     if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)

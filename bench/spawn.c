@@ -10,6 +10,8 @@
  * many bytes of NUL-terminated arguments; the reply is struct reply. The command gets
  * /dev/null for stdin and stdout, and for stderr unless BENCH_VERBOSE is set. */
 #define _GNU_SOURCE
+#include "child.h"
+
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -46,7 +48,6 @@ int main(void)
 {
     static char buf[65536];
     static char *argv[256];
-    int quiet_err = !getenv("BENCH_VERBOSE");
     for (;;) {
         uint32_t len;
         if (read_all(0, &len, sizeof len) < 0 || len == 0 || len > sizeof buf || read_all(0, buf, len) < 0)
@@ -58,15 +59,8 @@ int main(void)
         struct reply r = {.status = -1};
         double t0 = now_ms();
         pid_t pid = fork();
-        if (pid == 0) {
-            int null = open("/dev/null", O_RDWR);
-            dup2(null, 0);
-            dup2(null, 1);
-            if (quiet_err)
-                dup2(null, 2);
-            execv(argv[0], argv);
-            _exit(127);
-        }
+        if (pid == 0)
+            bench_exec_quiet(argv);
         int status;
         struct rusage ru;
         if (pid > 0 && wait4(pid, &status, 0, &ru) == pid) {
