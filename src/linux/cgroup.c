@@ -228,7 +228,12 @@ int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, bool skip_v2, str
     return 0;
 }
 
-static int signal_dir(const char *dir, int sig)
+/* Cgroups below a container's own are the container's doing (systemd, a nested runtime):
+ * they are walked too, to this depth. */
+#define CHILD_DEPTH 16
+
+/* Calls fn for every process in dir and in the cgroups below it; returns how many fn took. */
+static int each_pid(const char *dir, int depth, bool (*fn)(pid_t, void *), void *ctx)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
@@ -237,10 +242,23 @@ static int signal_dir(const char *dir, int sig)
         return 0;
     int n = 0, pid;
     while (fscanf(f, "%d", &pid) == 1)
-        if (pid > 0 && kill(pid, sig) == 0)
+        if (pid > 0 && fn(pid, ctx))
             n++;
     fclose(f);
+    DIR *d = depth < CHILD_DEPTH ? opendir(dir) : NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        if (de->d_type == DT_DIR && de->d_name[0] != '.' &&
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name) < (int)sizeof path)
+            n += each_pid(path, depth + 1, fn, ctx);
+    if (d)
+        closedir(d);
     return n;
+}
+
+static bool send_sig(pid_t pid, void *sig)
+{
+    return kill(pid, *(int *)sig) == 0;
 }
 
 int husk_cgroup_signal_all(const struct husk_cgroup *cg, int sig)
@@ -262,7 +280,7 @@ int husk_cgroup_signal_all(const struct husk_cgroup *cg, int sig)
             }
     for (int i = 0; i < cg->n; i++) {
         /* every hierarchy holds the same processes; one is enough unless it is gone */
-        n = signal_dir(cg->dirs[i].path, sig);
+        n = each_pid(cg->dirs[i].path, 0, send_sig, &sig);
         if (n > 0)
             break;
     }
@@ -282,6 +300,27 @@ static bool empty(const char *dir)
     return e;
 }
 
+/* Removes the cgroups below dir, deepest first (the kernel removes empty leaves only); true
+ * when none is left and dir itself holds no process. */
+static bool clear_tree(const char *dir, int depth)
+{
+    bool clear = empty(dir);
+    DIR *d = depth < CHILD_DEPTH ? opendir(dir) : NULL;
+    if (!d)
+        return clear && depth < CHILD_DEPTH;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_type != DT_DIR || de->d_name[0] == '.')
+            continue;
+        char sub[PATH_MAX];
+        if (snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) >= (int)sizeof sub || !clear_tree(sub, depth + 1) ||
+            rmdir(sub) < 0)
+            clear = false;
+    }
+    closedir(d);
+    return clear;
+}
+
 int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct husk_err *err)
 {
     int rc = 0;
@@ -291,22 +330,27 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct hus
         snprintf(path, sizeof path, "%s", d->path);
         for (int k = 0; k < d->created; k++) {
             /* The kernel refuses a cgroup with processes or child cgroups (EBUSY): try first,
-             * most are empty by now. Killed processes take a moment to leave: poll from 0.1 ms
-             * up to 10 ms steps, so a delete --force right after a kill costs about the time
-             * they need. */
+             * most are empty by now (timeout 0: only that). Killed processes take a moment to
+             * leave: poll from 0.1 ms up to 10 ms steps, so a delete --force right after a kill
+             * costs about the time they need; cgroups the container made go as they empty. */
             long step_us = 100, waited_us = 0;
-            int r;
-            while ((r = rmdir(path)) < 0 && errno == EBUSY && k == 0 && waited_us < timeout_ms * 1000L &&
-                   !empty(path)) {
+            int r = rmdir(path), e = errno;
+            while (r < 0 && e == EBUSY && k == 0 && timeout_ms > 0) {
+                if (clear_tree(path, 0) && (r = rmdir(path)) == 0)
+                    break;
+                if (waited_us >= timeout_ms * 1000L)
+                    break;
                 struct timespec ts = {0, step_us * 1000};
                 nanosleep(&ts, NULL);
                 waited_us += step_us;
                 if (step_us < 10000)
                     step_us *= 2;
+                r = rmdir(path);
+                e = errno;
             }
-            if (r < 0 && errno != ENOENT) {
+            if (r < 0 && e != ENOENT) {
                 if (k == 0 && rc == 0)
-                    rc = husk_err_set(err, errno, "remove cgroup `%s`", path);
+                    rc = husk_err_set(err, e, "remove cgroup `%s`", path);
                 break;
             }
             char *slash = strrchr(path, '/');
@@ -412,30 +456,30 @@ int husk_cgroup_freeze(const struct husk_cgroup *cg, bool freeze, struct husk_er
     return husk_err_set(err, 0, "timed out waiting for the container to %s", freeze ? "freeze" : "thaw");
 }
 
+struct pidv {
+    pid_t *v;
+    size_t n, cap;
+};
+
+static bool add_pid(pid_t pid, void *ctx)
+{
+    struct pidv *p = ctx;
+    if (p->n == p->cap) {
+        pid_t *nv = realloc(p->v, (p->cap *= 2) * sizeof *nv);
+        if (!nv)
+            return false;
+        p->v = nv;
+    }
+    p->v[p->n++] = pid;
+    return true;
+}
+
 pid_t *husk_cgroup_pids(const struct husk_cgroup *cg, size_t *n)
 {
-    *n = 0;
-    size_t cap = 16;
-    pid_t *v = malloc(cap * sizeof *v);
-    if (!v)
-        return NULL;
-    for (int i = 0; i < cg->n && *n == 0; i++) {
-        char path[PATH_MAX + 16];
-        snprintf(path, sizeof path, "%s/cgroup.procs", cg->dirs[i].path);
-        FILE *f = fopen(path, "re");
-        if (!f)
-            continue;
-        int pid;
-        while (fscanf(f, "%d", &pid) == 1) {
-            if (*n == cap) {
-                pid_t *nv = realloc(v, (cap *= 2) * sizeof *v);
-                if (!nv)
-                    break;
-                v = nv;
-            }
-            v[(*n)++] = pid;
-        }
-        fclose(f);
-    }
-    return v;
+    struct pidv p = {.v = malloc(16 * sizeof(pid_t)), .cap = 16};
+    /* every hierarchy holds the same processes: the first that lists any */
+    for (int i = 0; p.v && i < cg->n && p.n == 0; i++)
+        each_pid(cg->dirs[i].path, 0, add_pid, &p);
+    *n = p.n;
+    return p.v;
 }

@@ -1,4 +1,5 @@
 """Cgroups on this host (hybrid here; v1/v2 paths are chosen by what is mounted)."""
+import json
 import os
 import uuid
 
@@ -32,6 +33,44 @@ def test_default_cgroup_below_our_own_and_removed(husk):
     assert os.path.isdir(d)
     husk.cmd("delete", "--force", cid, check=True)
     assert not os.path.exists(d)
+
+
+def test_child_cgroups_the_container_made_are_removed(husk):
+    # what systemd or a nested runtime does inside a container: cgroups below its own, with
+    # processes in them; delete removes them depth-first (the kernel removes empty leaves only)
+    b = husk.bundle(["sleep", "100"])
+    cid, _ = husk.create(b)
+    husk.cmd("start", cid, check=True)
+    pid = husk.state(cid)["pid"]
+    dirs = []
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f.read().splitlines():
+            _, ctrls, path = line.split(":", 2)
+            name = ctrls.replace("name=", "") if ctrls else ""
+            root = "/sys/fs/cgroup" + ("/unified" if not ctrls and os.path.isdir("/sys/fs/cgroup/unified") else
+                                       ("/" + name if ctrls else ""))
+            d = root + path
+            if os.path.isdir(d) and path.endswith(f"/husk-{cid}"):
+                dirs.append(d)
+    assert dirs
+    for d in dirs:
+        os.makedirs(os.path.join(d, "sub", "deeper"))
+    # the init itself moves into a child, in the pids hierarchy (or the only one)
+    target = next((d for d in dirs if "/pids/" in d), dirs[0])
+    with open(os.path.join(target, "sub", "deeper", "cgroup.procs"), "w") as f:
+        f.write(str(pid))
+    # still the container's processes
+    p = husk.cmd("ps", "--format", "json", cid, check=True)
+    assert pid in json.loads(p.stdout)
+    p = husk.cmd("delete", "--force", cid)
+    assert p.returncode == 0, p.stderr
+    for d in dirs:
+        assert not os.path.exists(d), d
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            assert f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")   # killed, not yet reaped
+    except FileNotFoundError:
+        pass
 
 
 def test_pids_limit_enforced_and_absolute_path(husk):

@@ -46,6 +46,16 @@ check cpu-max-file [ "$(cat $CG/husk-vm/cpu/cpu.max)" = "20000 100000" ]
 check cpu-throttled [ "${thr:-0}" -gt 0 ]
 $H delete --force cpu
 
+# a container that makes cgroups of its own (systemd does) and moves into one: delete
+# removes them with the container's
+config nest '["sh","-c","mkdir /sys/fs/cgroup/sub && echo $$ > /sys/fs/cgroup/sub/cgroup.procs && exec sleep 300"]' \
+    '{"pids":{"limit":20}}'
+$H run --detach --bundle $B nest
+for i in $(seq 50); do grep -q . $CG/husk-vm/nest/sub/cgroup.procs 2>/dev/null && break; sleep 0.1; done
+check nested-cgroup-made grep -q . $CG/husk-vm/nest/sub/cgroup.procs
+$H delete --force nest
+check nested-cgroup-removed [ ! -e $CG/husk-vm/nest ]
+
 # devices: the eBPF filter denies what the rules deny, allows the default devices
 check_device_rules
 
