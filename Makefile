@@ -125,7 +125,7 @@ install: husk
 # build/musl (the libraries scripts/musl-deps.sh built) and build/vm (the downloaded kernel)
 # are inputs, not outputs: `make distclean` removes them too
 clean:
-	rm -rf build/release build/sanitize build/musl-release husk
+	rm -rf build/release build/sanitize build/musl-release husk bench/bench bench/floor bench/spawn bench/results.json
 
 distclean: clean
 	rm -rf build
