@@ -393,16 +393,21 @@ static const char *syscall_name(int i)
     return names[i % (int)(sizeof names / sizeof *names)];
 }
 
-static int make_bundle(const char *husk, const char *repo)
+/* dir/config.json opened for writing, or NULL */
+static FILE *open_config(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    return fopen(path, "w");
+}
+
+static int make_bundle(const char *repo)
 {
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "sh %s/scripts/mkrootfs.sh %s/rootfs >/dev/null", repo, bundle);
     if (system(cmd) != 0)
         return -1;
-    (void)husk;
-    char path[400];
-    snprintf(path, sizeof path, "%s/config.json", bundle);
-    FILE *f = fopen(path, "w");
+    FILE *f = open_config(bundle);
     if (!f)
         return -1;
     fprintf(f,
@@ -416,8 +421,7 @@ static int make_bundle(const char *husk, const char *repo)
     if (fclose(f) != 0)
         return -1;
     /* the heavy bundle shares the rootfs */
-    snprintf(path, sizeof path, "%s/config.json", heavy);
-    f = fopen(path, "w");
+    f = open_config(heavy);
     if (!f)
         return -1;
     fprintf(f, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s/rootfs\"},\"process\":{\"args\":[\"/bin/true\"],"
@@ -436,8 +440,7 @@ static int make_bundle(const char *husk, const char *repo)
     fprintf(f, "]}}}\n");
     if (fclose(f) != 0)
         return -1;
-    snprintf(path, sizeof path, "%s/config.json", sleeper);
-    f = fopen(path, "w");
+    f = open_config(sleeper);
     if (!f)
         return -1;
     fprintf(f, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s/rootfs\"},\"process\":{\"args\":[\"/bin/sleep\",\"600\"],"
@@ -542,9 +545,7 @@ static double throughput(struct runtime *rt, int workers, double secs)
 /* A config for `husk run` with `count` mounts, env entries or seccomp rules (what = m, e, s). */
 static void scaled_config(const char *dir, char what, int count)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    FILE *f = fopen(path, "w");
+    FILE *f = open_config(dir);
     if (!f)
         return;
     fprintf(f, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s/rootfs\"},\"process\":{\"args\":[\"/bin/true\"],"
@@ -745,7 +746,7 @@ int main(int argc, char **argv)
     mkdir(sleeper, 0755);
     if (many < 1)
         many = 1;
-    if (make_bundle(husk, repo) < 0) {
+    if (make_bundle(repo) < 0) {
         fprintf(stderr, "bench: cannot make the bundle\n");
         return 1;
     }

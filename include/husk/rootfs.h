@@ -19,6 +19,8 @@ struct husk_rootfs_opts {
 /* A user namespace holding these mappings (for MOUNT_ATTR_IDMAP). Made by `create` in the
  * host's pid namespace, where /proc/PID/uid_map of the helper is reachable. */
 int husk_idmap_userns(const struct husk_idmaps *uids, const struct husk_idmaps *gids, struct husk_err *err);
+/* Writes /proc/PID/uid_map or gid_map (`file`) from m; "user namespace FILE: ..." errors. */
+int husk_write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m, struct husk_err *err);
 
 /* Before pivot_root: propagation, rootfs bind, every mount, /dev. */
 int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_opts *o, struct husk_err *err);

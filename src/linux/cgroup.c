@@ -40,14 +40,8 @@ int husk_cgroup_own(const char *ctrls, char *out, size_t n)
     static char cache[8192];
     static bool loaded;
     if (!loaded) {
-        int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        if (husk_read_file("/proc/self/cgroup", cache, sizeof cache) < 0)
             return -1;
-        ssize_t r = read(fd, cache, sizeof cache - 1);
-        close(fd);
-        if (r < 0)
-            return -1;
-        cache[r] = '\0';
         loaded = true;
     }
     size_t cl = strlen(ctrls);
@@ -287,24 +281,17 @@ int husk_cgroup_signal_all(const struct husk_cgroup *cg, int sig)
     return n;
 }
 
-static bool empty(const char *dir)
+static bool any_pid(pid_t pid, void *ctx)
 {
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return true;
-    int pid;
-    bool e = fscanf(f, "%d", &pid) != 1;
-    fclose(f);
-    return e;
+    (void)pid, (void)ctx;
+    return true;
 }
 
 /* Removes the cgroups below dir, deepest first (the kernel removes empty leaves only); true
  * when none is left and dir itself holds no process. */
 static bool clear_tree(const char *dir, int depth)
 {
-    bool clear = empty(dir);
+    bool clear = each_pid(dir, CHILD_DEPTH, any_pid, NULL) == 0;   /* dir's own processes only */
     DIR *d = depth < CHILD_DEPTH ? opendir(dir) : NULL;
     if (!d)
         return clear && depth < CHILD_DEPTH;

@@ -1,6 +1,7 @@
 /* The mount features beyond mount(2): recursive attributes (mount_setattr), idmapped bind
  * mounts, and tmpfs copy-up. */
 #include "rootfs_internal.h"
+#include "husk/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,22 +29,20 @@ int husk_mount_rattrs(int target_fd, const struct husk_mount_flags *f, const cha
     return 0;
 }
 
-static int write_map(pid_t pid, const char *file, const struct husk_idmaps *m, struct husk_err *err)
+int husk_write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m, struct husk_err *err)
 {
-    char path[64], buf[4096];
+    char buf[4096], path[64];
     size_t off = 0;
-    for (size_t i = 0; i < m->n && off < sizeof buf; i++)
-        off += (size_t)snprintf(buf + off, sizeof buf - off, "%u %u %u\n", m->v[i].container_id, m->v[i].host_id,
-                                m->v[i].size);
-    snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, buf, off) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return husk_err_set(err, e, "idmapped mount: write %s", file);
+    for (size_t i = 0; i < m->n; i++) {
+        int n = snprintf(buf + off, sizeof buf - off, "%u %u %u\n", m->v[i].container_id, m->v[i].host_id,
+                         m->v[i].size);
+        if (n < 0 || (size_t)n >= sizeof buf - off)
+            return husk_err_set(err, 0, "too many %s entries", file);
+        off += n;
     }
-    close(fd);
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
+    if (husk_write_file(path, buf, strlen(buf), err) < 0)
+        return husk_err_wrap(err, "user namespace %s", file);
     return 0;
 }
 
@@ -66,7 +65,9 @@ int husk_idmap_userns(const struct husk_idmaps *uids, const struct husk_idmaps *
     int fd = -1;
     if (pid < 0) {
         husk_err_set(err, errno, "idmapped mount: clone a user namespace");
-    } else if (write_map(pid, "uid_map", uids, err) == 0 && write_map(pid, "gid_map", gids, err) == 0) {
+    } else if (husk_write_idmap(pid, "uid_map", uids, err) < 0 || husk_write_idmap(pid, "gid_map", gids, err) < 0) {
+        husk_err_wrap(err, "idmapped mount");
+    } else {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
         if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)

@@ -38,23 +38,6 @@ static const int ns_order[] = {
     CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS,
 };
 
-static int write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m, struct husk_err *err)
-{
-    char buf[4096], path[64];
-    size_t off = 0;
-    for (size_t i = 0; i < m->n; i++) {
-        int n = snprintf(buf + off, sizeof buf - off, "%u %u %u\n", m->v[i].container_id, m->v[i].host_id,
-                         m->v[i].size);
-        if (n < 0 || (size_t)n >= sizeof buf - off)
-            return husk_err_set(err, 0, "too many %s entries", file);
-        off += n;
-    }
-    snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
-    if (husk_write_file(path, buf, strlen(buf), err) < 0)
-        return husk_err_wrap(err, "user namespace %s", file);
-    return 0;
-}
-
 static int write_time_offsets(const struct husk_config *c, struct husk_err *err)
 {
     char buf[256] = "";
@@ -434,8 +417,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (husk_cgroup_enter(cg, pid, in_v2, err) < 0)
         goto fail;
     if (a.new_userns) {
-        if (write_idmap(pid, "uid_map", &cfg->linux_.uid_mappings, err) < 0 ||
-            write_idmap(pid, "gid_map", &cfg->linux_.gid_mappings, err) < 0)
+        if (husk_write_idmap(pid, "uid_map", &cfg->linux_.uid_mappings, err) < 0 ||
+            husk_write_idmap(pid, "gid_map", &cfg->linux_.gid_mappings, err) < 0)
             goto fail;
     }
     /* Hooks see the state after create (runtime.md "Lifecycle" steps 3-5), with the pid. */

@@ -3,6 +3,7 @@
 #include "process_internal.h"
 #include "init_internal.h"
 #include "husk/fdpass.h"
+#include "husk/fileio.h"
 #include "husk/security.h"
 
 #include <errno.h>
@@ -124,7 +125,7 @@ static int exec_error(struct husk_err *err, int code, const char *prog)
 }
 
 /* Finds the program the way execvp would, in the container's PATH. */
-static int resolve_exec(const struct husk_process *p, char *out, size_t n, struct husk_err *err)
+int husk_proc_resolve(const struct husk_process *p, char *out, size_t n, struct husk_err *err)
 {
     const char *prog = p->args.v[0];
     struct stat sb;
@@ -229,13 +230,8 @@ static int write_oom_score(const struct husk_process *p, struct husk_err *err)
 
 static bool setgroups_denied(void)
 {
-    char sg[16] = "";
-    int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)!read(fd, sg, sizeof sg - 1);
-        close(fd);
-    }
-    return strncmp(sg, "deny", 4) == 0;
+    char sg[16];
+    return husk_read_file("/proc/self/setgroups", sg, sizeof sg) == 0 && strncmp(sg, "deny", 4) == 0;
 }
 
 static int load_seccomp(const struct husk_seccomp *s, int sync, struct husk_err *err)
@@ -291,19 +287,16 @@ int husk_set_affinity(const char *list, const char *what, struct husk_err *err)
     return 0;
 }
 
-int husk_proc_resolve(const struct husk_process *proc, char *exe, size_t n, struct husk_err *err)
-{
-    return resolve_exec(proc, exe, n, err);
-}
-
 int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const char *resolved, int sync,
                    struct husk_err *err)
 {
-    char exe[4096];
-    if (resolved)
-        snprintf(exe, sizeof exe, "%s", resolved);
-    else if (resolve_exec(proc, exe, sizeof exe, err) < 0)
-        return -1;
+    char found[4096];
+    const char *exe = resolved;
+    if (!exe) {
+        if (husk_proc_resolve(proc, found, sizeof found, err) < 0)
+            return -1;
+        exe = found;
+    }
     if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return husk_err_set(err, errno, "set no_new_privs");
     if (c->linux_.seccomp.set && proc->no_new_privileges && load_seccomp(&c->linux_.seccomp, sync, err) < 0)

@@ -1,6 +1,7 @@
 /* State store: <root>/<id>/{state.json,config.json,start.sock}. */
 #include "husk/state.h"
 #include "husk/cgroup.h"
+#include "husk/fileio.h"
 #include "husk/jsonw.h"
 
 #include <ctype.h>
@@ -345,14 +346,8 @@ unsigned long long husk_proc_start_time(pid_t pid)
     if (pid <= 0)
         return 0;
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (husk_read_file(path, buf, sizeof buf) < 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
     /* comm may hold spaces and parens: fields restart after the last ')'. */
     char *p = strrchr(buf, ')');
     if (!p || !p[1] || !p[2])

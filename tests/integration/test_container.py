@@ -121,23 +121,21 @@ def test_default_devices_and_links(husk):
     assert "/proc/self/fd" in out and "pts/ptmx" in out
 
 
-def _dup_to(fd, target):
-    """For preexec_fn: place fd at `target` in the child only, inheritable."""
-    def f():
+def _run_with_fd(husk, args, fd, target, *extra, env=None):
+    """`husk run [extra] ARGS` with fd open at `target` in husk (as a caller's fd would be)."""
+    def place():
         os.dup2(fd, target)
         os.set_inheritable(target, True)
-    return f
+    b = husk.bundle(args)
+    return subprocess.run([HUSK, "--root", husk.root, "run", *extra, "--bundle", str(b), husk.new_id()], env=env,
+                          capture_output=True, text=True, preexec_fn=place, close_fds=False, timeout=20)
 
 
 def test_only_stdio_reaches_the_container(husk):
     # an fd open in husk's caller (as the containerd shim's fd 3 is) must not leak in
     r, w = os.pipe()
     try:
-        cid = husk.new_id()
-        b = husk.bundle(["ls", "/proc/self/fd"])
-        p = subprocess.run([HUSK, "--root", husk.root, "run", "--bundle", str(b), cid],
-                           capture_output=True, text=True, preexec_fn=_dup_to(r, 7), close_fds=False,
-                           timeout=20)
+        p = _run_with_fd(husk, ["ls", "/proc/self/fd"], r, 7)
         assert p.returncode == 0, p.stderr
         assert sorted(p.stdout.split()) == ["0", "1", "2", "3"]  # 3: ls's own dir fd
     finally:
@@ -150,11 +148,7 @@ def test_preserve_fds(husk, tmp_path):
     f.write_text("preserved\n")
     fd = os.open(str(f), os.O_RDONLY)
     try:
-        cid = husk.new_id()
-        b = husk.bundle(["cat", "/proc/self/fd/3"])
-        p = subprocess.run([HUSK, "--root", husk.root, "run", "--preserve-fds", "1", "--bundle", str(b), cid],
-                           capture_output=True, text=True, preexec_fn=_dup_to(fd, 3), close_fds=False,
-                           timeout=20)
+        p = _run_with_fd(husk, ["cat", "/proc/self/fd/3"], fd, 3, "--preserve-fds", "1")
         assert p.returncode == 0, p.stderr
         assert p.stdout == "preserved\n"
     finally:
@@ -235,11 +229,8 @@ def test_listen_fds_are_handed_on(husk, tmp_path):
     f.write_text("activated\n")
     fd = os.open(str(f), os.O_RDONLY)
     try:
-        cid = husk.new_id()
-        b = husk.bundle(["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat /proc/self/fd/3"])
         env = dict(os.environ, LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
-        p = subprocess.run([HUSK, "--root", husk.root, "run", "--bundle", str(b), cid], env=env,
-                           capture_output=True, text=True, preexec_fn=_dup_to(fd, 3), close_fds=False, timeout=20)
+        p = _run_with_fd(husk, ["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat /proc/self/fd/3"], fd, 3, env=env)
         assert p.returncode == 0, p.stderr
         assert p.stdout.splitlines() == ["1 1", "activated"]
     finally:
