@@ -47,7 +47,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize integration engines check-vm install clean distclean bench
+.PHONY: all check unit sanitize integration security engines check-vm install clean distclean bench
 
 all: husk
 
@@ -96,6 +96,10 @@ sanitize:
 integration: husk
 	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q tests/integration
 
+# attacks from inside a container, each against a decoy (tests/security/conftest.py)
+security: husk
+	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q tests/security
+
 # podman, containerd and Docker driving husk (each skips when its engine is not installed)
 engines: husk
 	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q -rs tests/engines
@@ -110,6 +114,7 @@ check:
 	$(MAKE) unit
 	$(MAKE) sanitize
 	$(MAKE) integration
+	$(MAKE) security
 	$(MAKE) engines
 	$(MAKE) check-vm
 	$(MAKE) bench ITERATIONS=1 CONTAINERS=3 SCALING=0

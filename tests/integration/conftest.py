@@ -85,7 +85,8 @@ def template_rootfs(tmp_path_factory):
 
 
 class Husk:
-    def __init__(self, tmp_path, template):
+    def __init__(self, tmp_path, template, binary=HUSK):
+        self.binary = binary
         self.tmp = tmp_path
         self.root = str(tmp_path / "state")
         self.template = template
@@ -96,7 +97,7 @@ class Husk:
         out = open(self.tmp / f"out-{uuid.uuid4().hex[:8]}", "w+")
         err = open(self.tmp / f"err-{uuid.uuid4().hex[:8]}", "w+")
         try:
-            p = subprocess.run([HUSK, "--root", self.root, *args], stdout=out, stderr=err,
+            p = subprocess.run([self.binary, "--root", self.root, *args], stdout=out, stderr=err,
                                stdin=subprocess.DEVNULL, timeout=timeout, **kw)
             out.seek(0)
             err.seek(0)
