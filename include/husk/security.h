@@ -17,8 +17,10 @@ int husk_caps_drop_bounding(const struct husk_caps *caps, struct husk_err *err);
 int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err);
 int husk_lsm_apply(const struct husk_process *p, struct husk_err *err);
 /* Builds the BPF program into s->prog (malloc'd; husk_config_free frees it).
- * cache_dirfd >= 0: a directory of programs already built, keyed by the whole seccomp
- * section, libseccomp's version and API level; a hit skips libseccomp entirely. */
+ * cache_dirfd >= 0: a directory of programs already built, each named by the SHA-256 of an
+ * unambiguous encoding of the whole seccomp section, libseccomp's version, API level and
+ * native arch, and checked against that key and its own checksum when read; a hit skips
+ * libseccomp entirely. */
 int husk_seccomp_compile(struct husk_seccomp *s, int cache_dirfd, struct husk_err *err);
 /* Loads the filter husk_seccomp_compile built; returns the notify fd (>= 0) when a rule asks
  * for SCMP_ACT_NOTIFY, -2 when there is none, -1 on error. */

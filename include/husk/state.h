@@ -44,8 +44,10 @@ const char *husk_status_name(enum husk_status s);
 
 /* Creates root (0700) and the container's directory; EEXIST → "already exists". Returns dirfd. */
 int husk_state_create_dir(const char *root, const char *id, struct husk_err *err);
-/* <root>/.NAME, a cache shared by the containers under root (dot names are never IDs).
- * Returns a directory fd, or -1 when it cannot be had: a cache is never required. */
+/* <root>-cache/NAME, a cache shared by the containers under root: beside the root, whose
+ * every entry other runtimes' `list` reads as a container. Both levels are made 0700 and must
+ * be owned by us and writable by no one else (O_NOFOLLOW). Returns a directory fd, or -1 when
+ * it cannot be had or is not private: a cache is never required. */
 int husk_state_cache_dir(const char *root, const char *name);
 /* Opens the container's dir; ENOENT → "container \"ID\" does not exist". Returns dirfd. */
 int husk_state_open_dir(const char *root, const char *id, struct husk_err *err);

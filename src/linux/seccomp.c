@@ -1,6 +1,7 @@
 /* config-linux.md "Seccomp" → a libseccomp filter. */
 #include "husk/log.h"
 #include "husk/security.h"
+#include "husk/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -159,86 +161,130 @@ static int build(const struct husk_seccomp *s, scmp_filter_ctx *out, unsigned *f
     return 0;
 }
 
-static uint64_t fnv(const void *p, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ULL;
-    return h;
-}
-
 /* Enough programs for the profiles engines use; past it, misses are not cached. */
 #define CACHE_MAX 64
 
-/* The cache key: everything the generated program depends on, in one string. */
-static char *cache_key(const struct husk_seccomp *s, size_t *len)
+/* The cache key is the SHA-256 of an encoding of everything the program depends on in which
+ * no two profiles read alike: every string is length-prefixed and every list counted, so no
+ * name (a newline in it, say) can pass for a field boundary. Names libseccomp does not know
+ * are skipped by build() but hashed here: profiles differing only in them never share an
+ * entry. listenerPath and listenerMetadata are left out: they do not change the program. */
+#define KEY_FORMAT "husk-seccomp-key 2"
+
+static void put_u64(struct husk_sha256 *c, uint64_t v)
 {
-    char *buf = NULL;
-    FILE *f = open_memstream(&buf, len);
-    if (!f)
-        return NULL;
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    husk_sha256_update(c, b, sizeof b);
+}
+
+static void put_str(struct husk_sha256 *c, const char *s)
+{
+    /* NULL (absent) and "" must differ too */
+    size_t n = s ? strlen(s) : 0;
+    put_u64(c, s ? n : UINT64_MAX);
+    husk_sha256_update(c, s ? s : "", n);
+}
+
+static void put_strv(struct husk_sha256 *c, const struct husk_strv *v)
+{
+    put_u64(c, v->n);
+    for (size_t i = 0; i < v->n; i++)
+        put_str(c, v->v[i]);
+}
+
+static void cache_key(const struct husk_seccomp *s, unsigned char key[HUSK_SHA256_LEN])
+{
+    struct husk_sha256 c;
+    husk_sha256_init(&c);
+    put_str(&c, KEY_FORMAT);
     const struct scmp_version *v = seccomp_version();
-    fprintf(f, "husk-seccomp 1\nlibseccomp %u.%u.%u api %u\ndefault %s %d %" PRIu64 "\n", v->major, v->minor,
-            v->micro, seccomp_api_get(), s->default_action, s->default_errno_ret.set, s->default_errno_ret.v);
-    for (size_t i = 0; i < s->architectures.n; i++)
-        fprintf(f, "arch %s\n", s->architectures.v[i]);
-    for (size_t i = 0; i < s->flags.n; i++)
-        fprintf(f, "flag %s\n", s->flags.v[i]);
+    put_u64(&c, v->major);
+    put_u64(&c, v->minor);
+    put_u64(&c, v->micro);
+    put_u64(&c, seccomp_api_get());
+    put_u64(&c, seccomp_arch_native());   /* libseccomp always adds the native arch */
+    put_str(&c, s->default_action);
+    put_u64(&c, s->default_errno_ret.set);
+    put_u64(&c, s->default_errno_ret.v);
+    put_strv(&c, &s->architectures);
+    put_strv(&c, &s->flags);
+    put_u64(&c, s->n_syscalls);
     for (size_t i = 0; i < s->n_syscalls; i++) {
         const struct husk_syscall *sc = &s->syscalls[i];
-        fprintf(f, "rule %s %d %" PRIu64 "\n", sc->action, sc->errno_ret.set, sc->errno_ret.v);
-        for (size_t k = 0; k < sc->names.n; k++)
-            fprintf(f, " name %s\n", sc->names.v[k]);
-        for (size_t a = 0; a < sc->n_args; a++)
-            fprintf(f, " arg %u %s %" PRIu64 " %" PRIu64 "\n", sc->args[a].index, sc->args[a].op, sc->args[a].value,
-                    sc->args[a].value_two);
+        put_str(&c, sc->action);
+        put_u64(&c, sc->errno_ret.set);
+        put_u64(&c, sc->errno_ret.v);
+        put_strv(&c, &sc->names);
+        put_u64(&c, sc->n_args);
+        for (size_t a = 0; a < sc->n_args; a++) {
+            put_u64(&c, sc->args[a].index);
+            put_str(&c, sc->args[a].op);
+            put_u64(&c, sc->args[a].value);
+            put_u64(&c, sc->args[a].value_two);
+        }
     }
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    husk_sha256_final(&c, key);
 }
 
-static void cache_name(const char *key, size_t len, char *out, size_t n)
+/* An entry, named by the key's hex digest: magic, the key again (the name alone is not
+ * trusted: a renamed or planted file must not match), the seccomp(2) flags, the program's
+ * length, a SHA-256 of the flags and the program, the program. */
+#define ENTRY_MAGIC "HUSKBPF2"
+struct entry_head {
+    char magic[8];
+    unsigned char key[HUSK_SHA256_LEN];
+    uint32_t flags, prog_bytes;
+    unsigned char prog_sum[HUSK_SHA256_LEN];
+};
+
+/* The checksum covers the flags too: either one damaged turns a hit into a rebuild. */
+static void entry_sum(uint32_t flags, const void *prog, size_t plen, unsigned char out[HUSK_SHA256_LEN])
 {
-    /* a file name only: the key itself is compared on a hit */
-    snprintf(out, n, "%016" PRIx64, fnv(key, len));
+    struct husk_sha256 c;
+    husk_sha256_init(&c);
+    husk_sha256_update(&c, &flags, sizeof flags);
+    husk_sha256_update(&c, prog, plen);
+    husk_sha256_final(&c, out);
 }
 
-/* File: key length (u32), key, flags (u32), checksum of the program (u64), the program. */
-static bool cache_read(int dirfd, const char *name, const char *key, size_t klen, struct husk_seccomp *s)
+static bool cache_read(int dirfd, const char *name, const unsigned char key[HUSK_SHA256_LEN], struct husk_seccomp *s)
 {
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return false;
-    static char buf[16 + 65536 + BPF_MAXINSNS * sizeof(struct sock_filter)];
-    ssize_t n = read(fd, buf, sizeof buf);
+    struct stat sb;
+    static union {
+        struct entry_head h;
+        char bytes[sizeof(struct entry_head) + BPF_MAXINSNS * sizeof(struct sock_filter) + 1];
+    } buf;
+    /* only a file of ours: the directory's owner and mode were checked when it was opened */
+    ssize_t n = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == geteuid() ? read(fd, &buf, sizeof buf) : -1;
     close(fd);
-    uint32_t kl, fl;
-    uint64_t sum;
-    if (n < 16)
+    if (n < (ssize_t)sizeof buf.h || memcmp(buf.h.magic, ENTRY_MAGIC, 8) != 0 ||
+        memcmp(buf.h.key, key, HUSK_SHA256_LEN) != 0)
         return false;
-    memcpy(&kl, buf, 4);
-    if (kl != klen || (size_t)n < 16 + klen || memcmp(buf + 4, key, klen) != 0)
+    size_t plen = (size_t)n - sizeof buf.h;
+    unsigned char sum[HUSK_SHA256_LEN];
+    if (plen != buf.h.prog_bytes || plen == 0 || plen % sizeof(struct sock_filter) ||
+        plen / sizeof(struct sock_filter) > BPF_MAXINSNS)
         return false;
-    memcpy(&fl, buf + 4 + klen, 4);
-    memcpy(&sum, buf + 8 + klen, 8);
-    const char *prog = buf + 16 + klen;
-    size_t plen = (size_t)n - 16 - klen;
-    if (plen == 0 || plen % sizeof(struct sock_filter) || plen / sizeof(struct sock_filter) > BPF_MAXINSNS ||
-        fnv(prog, plen) != sum)
+    const char *prog = buf.bytes + sizeof buf.h;
+    entry_sum(buf.h.flags, prog, plen, sum);
+    if (memcmp(sum, buf.h.prog_sum, HUSK_SHA256_LEN) != 0)
         return false;
     s->prog = malloc(plen);
     if (!s->prog)
         return false;
     memcpy(s->prog, prog, plen);
     s->prog_len = (unsigned short)(plen / sizeof(struct sock_filter));
-    s->prog_flags = fl;
+    s->prog_flags = buf.h.flags;
     return true;
 }
 
-static void cache_write(int dirfd, const char *name, const char *key, size_t klen, const struct husk_seccomp *s)
+static void cache_write(int dirfd, const char *name, const unsigned char key[HUSK_SHA256_LEN],
+                        const struct husk_seccomp *s)
 {
     int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
     DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
@@ -253,18 +299,21 @@ static void cache_write(int dirfd, const char *name, const char *key, size_t kle
     closedir(d);
     if (entries - 2 >= CACHE_MAX)
         return;
-    char tmp[64];
+    char tmp[2 * HUSK_SHA256_LEN + 32];
     snprintf(tmp, sizeof tmp, "%s.%d", name, (int)getpid());
-    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return;
+    struct entry_head h = {.flags = s->prog_flags};
     size_t plen = s->prog_len * sizeof(struct sock_filter);
-    uint32_t kl = (uint32_t)klen, fl = s->prog_flags;
-    uint64_t sum = fnv(s->prog, plen);
-    struct iovec v[5] = {{&kl, 4}, {(void *)key, klen}, {&fl, 4}, {&sum, 8}, {s->prog, plen}};
-    ssize_t want = (ssize_t)(16 + klen + plen);
-    bool ok = writev(fd, v, 5) == want;
+    memcpy(h.magic, ENTRY_MAGIC, 8);
+    memcpy(h.key, key, HUSK_SHA256_LEN);
+    h.prog_bytes = (uint32_t)plen;
+    entry_sum(h.flags, s->prog, plen, h.prog_sum);
+    struct iovec v[2] = {{&h, sizeof h}, {s->prog, plen}};
+    bool ok = writev(fd, v, 2) == (ssize_t)(sizeof h + plen);
     close(fd);
+    /* readers see a whole entry or none */
     if (!ok || renameat(dirfd, tmp, dirfd, name) < 0)
         unlinkat(dirfd, tmp, 0);
 }
@@ -273,22 +322,18 @@ int husk_seccomp_compile(struct husk_seccomp *s, int cache_dirfd, struct husk_er
 {
     if (s->prog)
         return 0;
-    size_t klen = 0;
-    char *key = cache_dirfd >= 0 ? cache_key(s, &klen) : NULL;
-    char name[32] = "";
-    if (key) {
-        cache_name(key, klen, name, sizeof name);
-        if (cache_read(cache_dirfd, name, key, klen, s)) {
-            free(key);
+    unsigned char key[HUSK_SHA256_LEN];
+    char name[2 * HUSK_SHA256_LEN + 1];
+    if (cache_dirfd >= 0) {
+        cache_key(s, key);
+        husk_sha256_hex(key, name);
+        if (cache_read(cache_dirfd, name, key, s))
             return 0;
-        }
     }
     scmp_filter_ctx ctx = NULL;
     unsigned flags = 0;
-    if (build(s, &ctx, &flags, err) < 0) {
-        free(key);
+    if (build(s, &ctx, &flags, err) < 0)
         return -1;
-    }
     /* libseccomp 2.5 exports to an fd only */
     int mfd = memfd_create("husk-seccomp", MFD_CLOEXEC);
     int r = mfd < 0 ? -errno : seccomp_export_bpf(ctx, mfd);
@@ -298,13 +343,11 @@ int husk_seccomp_compile(struct husk_seccomp *s, int cache_dirfd, struct husk_er
         size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
         if (mfd >= 0)
             close(mfd);
-        free(key);
         return husk_err_set(err, r < 0 ? -r : 0, "seccomp: build the filter");
     }
     s->prog = malloc((size_t)size);
     if (!s->prog || pread(mfd, s->prog, (size_t)size, 0) != size) {
         close(mfd);
-        free(key);
         free(s->prog);
         s->prog = NULL;
         return husk_err_set(err, ENOMEM, "seccomp: read the filter back");
@@ -312,10 +355,8 @@ int husk_seccomp_compile(struct husk_seccomp *s, int cache_dirfd, struct husk_er
     close(mfd);
     s->prog_len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
     s->prog_flags = flags;
-    if (key) {
-        cache_write(cache_dirfd, name, key, klen, s);
-        free(key);
-    }
+    if (cache_dirfd >= 0)
+        cache_write(cache_dirfd, name, key, s);
     return 0;
 }
 

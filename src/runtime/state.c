@@ -3,6 +3,7 @@
 #include "husk/cgroup.h"
 #include "husk/fileio.h"
 #include "husk/jsonw.h"
+#include "husk/log.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -58,15 +59,38 @@ static int mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
+/* A directory only we can write: refused (-1) when someone else owns it or may write it,
+ * since what it holds is trusted (a seccomp program is loaded as found). */
+static int private_dir(int at, const char *name)
+{
+    int fd = openat(at, name, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT && (mkdirat(at, name, 0700) == 0 || errno == EEXIST))
+        fd = openat(at, name, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat sb;
+    if (fd >= 0 && (fstat(fd, &sb) < 0 || sb.st_uid != geteuid() || (sb.st_mode & 077))) {
+        husk_debug("cache `%s` is not private to uid %u: not used", name, (unsigned)geteuid());
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int husk_state_cache_dir(const char *root, const char *name)
 {
+    /* Beside the root, not in it: runc, crun and husk's own `list` read every entry of
+     * --root as a container. */
+    size_t l = strlen(root);
+    while (l > 1 && root[l - 1] == '/')
+        l--;
     char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/.%s", root, name) >= (int)sizeof path)
+    if (l <= 1 || snprintf(path, sizeof path, "%.*s-cache", (int)l, root) >= (int)sizeof path)
         return -1;
-    int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd >= 0 || errno != ENOENT || (mkdir(path, 0700) < 0 && errno != EEXIST))
-        return fd;
-    return open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int top = private_dir(AT_FDCWD, path);
+    if (top < 0)
+        return -1;
+    int fd = private_dir(top, name);
+    close(top);
+    return fd;
 }
 
 int husk_state_create_dir(const char *root, const char *id, struct husk_err *err)

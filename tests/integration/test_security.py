@@ -67,7 +67,7 @@ def test_seccomp_errno_and_argument_filter(husk):
 
 
 def test_seccomp_programs_cached_and_checked(husk):
-    """The built program is kept under the root and reused; a damaged entry is rebuilt."""
+    """The built program is kept beside the root and reused; a damaged entry is rebuilt."""
     import glob
     import os
 
@@ -76,7 +76,7 @@ def test_seccomp_programs_cached_and_checked(husk):
                                  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
                                                "errnoRet": 28}]}
     b = husk.bundle(["sh", "-c", "mkdir /tmp/d 2>&1; true"], edit=edit)
-    cache = os.path.join(husk.root, ".seccomp")
+    cache = husk.root + "-cache/seccomp"
     for round in range(3):
         cid, p = husk.run(b)
         assert p.returncode == 0, p.stderr
@@ -103,6 +103,7 @@ def test_seccomp_programs_cached_and_checked(husk):
     assert "Operation not permitted" in p.stdout
     assert len(glob.glob(cache + "/*")) == 2
     assert husk.cmd("list", "-q", check=True).stdout.strip() == ""
+    assert not os.path.exists(os.path.join(husk.root, ".seccomp"))
 
 
 def test_seccomp_kill_process(husk):
