@@ -122,7 +122,8 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
     return husk_start_over(fd, dirfd, &st, false, err);
 }
 
-/* Every process in the container's pid namespace, found through /proc. */
+/* Every process in the container's pid namespace, found through /proc: only for a namespace
+ * of its own (a shared one holds the host's or other containers' processes). */
 static int kill_all(const struct husk_state *st, int sig)
 {
     char path[64], self[64], other[64];
@@ -163,9 +164,16 @@ int husk_container_kill(const char *root, const char *id, int sig, bool all, str
     if (pidfd < 0 || (s != HUSK_CREATED && s != HUSK_RUNNING && s != HUSK_PAUSED))
         return husk_err_set(err, 0, "container \"%s\" is not running", id);
     if (all) {
+        /* Only the container's own cgroups and its own pid namespace tell its processes from
+         * anyone else's: a shared (host or joined) namespace is never scanned, and without
+         * either there is nothing safe to signal beyond the init. */
+        bool own_pidns = st.flags & HUSK_STATE_OWN_PIDNS;
         struct husk_cgroup cg;
         husk_cgroup_parse(st.cgroup, &cg);
-        if (husk_cgroup_signal_all(&cg, sig) == 0 && !(st.flags & HUSK_STATE_OWN_PIDNS))
+        if (cg.n == 0 && !own_pidns)
+            return husk_err_set(err, 0, "kill --all: container \"%s\" has neither a pid namespace nor a cgroup of its "
+                                        "own to find its processes in", id);
+        if (husk_cgroup_signal_all(&cg, sig) == 0 && own_pidns)
             kill_all(&st, sig);
     }
     if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
