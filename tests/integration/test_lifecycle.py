@@ -79,6 +79,31 @@ def test_kill_default_is_term_and_signal_forms(husk):
         assert husk.wait_status(c2, "stopped"), form
 
 
+@pytest.mark.parametrize("pidns", [True, False])
+def test_kill_all_reaches_the_containers_other_processes(husk, pidns):
+    """--all: every process in the container's cgroups, also with the host's pid namespace
+    (where the init's death takes nothing else with it)."""
+    def edit(c):
+        if not pidns:
+            c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
+    # the init ignores TERM: it stops only once its child, reached by --all alone, is gone
+    b = husk.bundle(["sh", "-c", "sleep 100 & echo $! > /tmp/child; trap '' TERM; wait"], edit=edit)
+    cid, _ = husk.create(b)
+    husk.cmd("start", cid, check=True)
+    child = b / "rootfs" / "tmp" / "child"
+    end = time.time() + 5
+    while not (child.exists() and child.read_text().strip()) and time.time() < end:
+        time.sleep(0.02)
+    husk.cmd("kill", "--all", cid, "TERM", check=True)
+    if not pidns:
+        pid = int(child.read_text())
+        end = time.time() + 5
+        while os.path.exists(f"/proc/{pid}") and time.time() < end:
+            time.sleep(0.02)
+        assert not os.path.exists(f"/proc/{pid}")
+    assert husk.wait_status(cid, "stopped")
+
+
 def test_kill_stopped_container_fails_without_effect(husk):
     b = husk.bundle(["true"])
     cid, _ = husk.create(b)
