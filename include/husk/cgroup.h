@@ -28,8 +28,12 @@ struct husk_cgroup_mount {
 
 /* The visible hierarchies (ones hidden by a later mount are left out). Returns the count. */
 int husk_cgroup_mounts(struct husk_cgroup_mount *m, int max);
-/* This process's cgroup in the hierarchy with these controllers ("" = cgroup2). */
+/* husk's own cgroup in the hierarchy with these controllers ("" = cgroup2), from
+ * /proc/self/cgroup as first read by this process (and copied into its clones): never for a
+ * process that has moved since, such as the container's init. */
 int husk_cgroup_own(const char *ctrls, char *out, size_t n);
+/* The cgroup for these controllers in table, a /proc/PID/cgroup text. */
+int husk_cgroup_lookup(const char *table, const char *ctrls, char *out, size_t n);
 
 struct husk_cgroup {
     int n;

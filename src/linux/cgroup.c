@@ -33,19 +33,10 @@ static void v1_ctrls(char *super, char *out, size_t n)
     }
 }
 
-/* This process's cgroup in the hierarchy with these controllers ("" = v2). The file is read
- * once per command: a hybrid host asks for it once per hierarchy. */
-int husk_cgroup_own(const char *ctrls, char *out, size_t n)
+int husk_cgroup_lookup(const char *table, const char *ctrls, char *out, size_t n)
 {
-    static char cache[8192];
-    static bool loaded;
-    if (!loaded) {
-        if (husk_read_file("/proc/self/cgroup", cache, sizeof cache) < 0)
-            return -1;
-        loaded = true;
-    }
     size_t cl = strlen(ctrls);
-    for (const char *line = cache; *line;) {
+    for (const char *line = table; *line;) {
         const char *nl = strchrnul(line, '\n');
         const char *a = memchr(line, ':', (size_t)(nl - line));
         const char *b = a ? memchr(a + 1, ':', (size_t)(nl - a - 1)) : NULL;
@@ -56,6 +47,21 @@ int husk_cgroup_own(const char *ctrls, char *out, size_t n)
         line = *nl ? nl + 1 : nl;
     }
     return -1;
+}
+
+/* The file is read once per command: a hybrid host asks for it once per hierarchy. Only for
+ * husk's own process, which never moves: a copy made before a move (the init is a clone of
+ * create) names the cgroup it left. */
+int husk_cgroup_own(const char *ctrls, char *out, size_t n)
+{
+    static char cache[8192];
+    static bool loaded;
+    if (!loaded) {
+        if (husk_read_file("/proc/self/cgroup", cache, sizeof cache) < 0)
+            return -1;
+        loaded = true;
+    }
+    return husk_cgroup_lookup(cache, ctrls, out, n);
 }
 
 int husk_cgroup_mounts(struct husk_cgroup_mount *m, int max)

@@ -2,6 +2,7 @@
  * config-linux.md "Devices") and the cgroup filesystem mount. */
 #include "rootfs_internal.h"
 #include "husk/cgroup.h"
+#include "husk/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,11 +175,12 @@ int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_op
 /* cgroup mounts: on a v2 host the cgroup2 hierarchy itself; on v1/hybrid hosts a tmpfs
  * holding one mount per hierarchy, as runc and Docker present it. */
 
-/* One hierarchy at dest: a fresh mount inside a cgroup namespace, else a bind of our own
- * cgroup (the container's: the init is already in it), so the container never sees its
- * parents. */
+/* One hierarchy at dest: a fresh mount inside a cgroup namespace, else a bind of the init's
+ * own cgroup there (it is in its cgroups by now; `self` is its /proc/self/cgroup read now, not
+ * a copy from before the move), so the container never sees its parents, their siblings or
+ * the hierarchy's release_agent, as runc shows it on v1. */
 static int mount_hierarchy(const struct husk_cgroup_mount *h, const char *dest, unsigned long mf, bool cgroupns,
-                           int rootfd, struct husk_err *err)
+                           const char *self, int rootfd, struct husk_err *err)
 {
     AUTOCLOSE int dfd = husk_mkpath_in_root(rootfd, dest, false, err);
     if (dfd < 0)
@@ -190,8 +192,10 @@ static int mount_hierarchy(const struct husk_cgroup_mount *h, const char *dest, 
         return 0;
     }
     char own[4096], src[8400];
-    if (husk_cgroup_own(h->v2 ? "" : h->ctrls, own, sizeof own) < 0)
-        snprintf(own, sizeof own, "/");
+    /* never the root instead: an init not listed in a hierarchy is an error */
+    if (husk_cgroup_lookup(self, h->v2 ? "" : h->ctrls, own, sizeof own) < 0)
+        return husk_err_set(err, 0, "cgroup `%s`: the container's cgroup in it is not in /proc/self/cgroup",
+                            h->mountpoint);
     snprintf(src, sizeof src, "%s%s", h->mountpoint, own);
     if (mount(src, d.s, NULL, MS_BIND | MS_REC, NULL) < 0)
         return husk_err_set(err, errno, "bind cgroup `%s` on `%s`", src, dest);
@@ -215,8 +219,11 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
     int n = husk_cgroup_mounts(hs, HUSK_CG_MAX);
     if (n < 0)
         return husk_err_set(err, errno, "read mountinfo");
+    char self[8192] = "";
+    if (!o->cgroupns && husk_read_file("/proc/self/cgroup", self, sizeof self) < 0)
+        return husk_err_set(err, errno, "read /proc/self/cgroup");
     if (n == 1 && hs[0].v2 && strcmp(hs[0].mountpoint, "/sys/fs/cgroup") == 0)
-        return mount_hierarchy(&hs[0], m->destination, mf, o->cgroupns, rootfd, err);
+        return mount_hierarchy(&hs[0], m->destination, mf, o->cgroupns, self, rootfd, err);
 
     struct fdpath t = husk_fdpath(target_fd);
     if (mount("tmpfs", t.s, "tmpfs", flags, "mode=755") < 0)
@@ -227,7 +234,7 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
             continue;
         char dest[4200];
         snprintf(dest, sizeof dest, "%s%s", m->destination, name);
-        if (mount_hierarchy(&hs[i], dest, mf, o->cgroupns, rootfd, err) < 0)
+        if (mount_hierarchy(&hs[i], dest, mf, o->cgroupns, self, rootfd, err) < 0)
             return -1;
     }
     if (ro) {
