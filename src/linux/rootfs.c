@@ -1,14 +1,17 @@
 /* Mounts and pivot_root (config.md "Mounts", config-linux.md "Rootfs Mount Propagation"). */
 #include "rootfs_internal.h"
+#include "husk/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -166,6 +169,71 @@ static bool is_dir_source(const char *src)
     return stat(src, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+/* dest without "//", "." and ".." (never above "/"), into out: how the container names it. */
+static void clean_path(const char *dest, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = dest; *p;) {
+        while (*p == '/')
+            p++;
+        size_t c = strcspn(p, "/");
+        if (c == 0)
+            break;
+        if (c == 1 && p[0] == '.') {
+            /* nothing */
+        } else if (c == 2 && p[0] == '.' && p[1] == '.') {
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            if (len > 0)
+                len--;
+        } else if (len + 1 + c < n) {
+            out[len++] = '/';
+            memcpy(out + len, p, c);
+            len += c;
+        }
+        out[len] = '\0';
+        p += c;
+    }
+    if (len == 0)
+        snprintf(out, n, "/");
+}
+
+static bool on_procfs_fd(int fd)
+{
+    struct statfs sf;
+    return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+/* CVE-2019-16884: a bind (an image's "volume") over /proc puts a tree of ordinary files where
+ * husk later writes the process's LSM label, oomScoreAdj and sysctls, which then land in the
+ * files and are never applied. Only procfs goes on /proc, and below it only binds over the
+ * few files lxcfs emulates (runc allows the same ones), or binds of procfs itself. */
+static int check_proc_mount(const struct husk_mount *m, const char *type, bool bind, const char *src, int tfd,
+                            struct husk_err *err)
+{
+    if (type && strcmp(type, "proc") == 0)
+        return 0;
+    char dest[4096];
+    clean_path(m->destination, dest, sizeof dest);
+    bool at = strcmp(dest, "/proc") == 0, below = strncmp(dest, "/proc/", 6) == 0;
+    /* also through symlinks in the rootfs: the target resolved is inside a procfs mount */
+    if (!at && !below && !on_procfs_fd(tfd))
+        return 0;
+    struct statfs sf;
+    if (bind && statfs(src, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+        return 0;
+    static const char *const lxcfs[] = {
+        "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+        "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+    };
+    for (size_t i = 0; below && i < sizeof lxcfs / sizeof *lxcfs; i++)
+        if (strcmp(dest, lxcfs[i]) == 0)
+            return 0;
+    return husk_err_set(err, 0, "mount `%s`: only procfs may be mounted %s /proc (a %s there would stand in for "
+                                "the kernel's files)", m->destination, at ? "on" : "inside", bind ? "bind" : type ? type : "mount");
+}
+
 static int do_mount(const struct husk_mount *m, int idmap_fd,
                     const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err)
 {
@@ -196,6 +264,8 @@ static int do_mount(const struct husk_mount *m, int idmap_fd,
     AUTOCLOSE int tfd = husk_mkpath_in_root(rootfd, m->destination, file, err);
     if (tfd < 0)
         return husk_err_wrap(err, "mount `%s`", m->destination);
+    if (check_proc_mount(m, type, f.bind, src, tfd, err) < 0)
+        return -1;
     struct fdpath target = husk_fdpath(tfd);
     if (type && strcmp(type, "cgroup") == 0)
         return husk_mount_cgroup(m, &f, tfd, o, rootfd, err);
@@ -332,7 +402,9 @@ static int write_sysctl(const char *key, const char *value, struct husk_err *err
     path[n] = '\0';
     if (strstr(key, ".."))
         return husk_err_set(err, 0, "sysctl \"%s\": invalid name", key);
-    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = husk_open_proc(path, O_WRONLY);
+    if (fd < 0 && errno == EXDEV)
+        return husk_err_set(err, 0, "sysctl \"%s\": `%s` is not procfs's", key, path);
     if (fd < 0)
         return husk_err_set(err, errno, "sysctl \"%s\"", key);
     ssize_t w = write(fd, value, strlen(value));

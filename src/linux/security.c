@@ -1,5 +1,6 @@
 /* rlimits, user/groups, capabilities, LSM labels. */
 #include "husk/security.h"
+#include "husk/fileio.h"
 #include "husk/log.h"
 
 #include <errno.h>
@@ -143,7 +144,9 @@ static int write_attr(const char *attr, const char *value, const char *what, str
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/thread-self/attr/%s", attr);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int fd = husk_open_proc(path, O_WRONLY);
+    if (fd < 0 && errno == EXDEV)
+        return husk_err_set(err, 0, "set %s \"%s\": `%s` is not procfs's", what, value, path);
     if (fd < 0)
         return husk_err_set(err, errno, "set %s \"%s\"", what, value);
     ssize_t n = write(fd, value, strlen(value));

@@ -214,7 +214,9 @@ static int write_oom_score(const struct husk_process *p, struct husk_err *err)
         return 0;
     char v[32];
     int n = snprintf(v, sizeof v, "%lld", (long long)p->oom_score_adj.v);
-    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    int fd = husk_open_proc("/proc/self/oom_score_adj", O_WRONLY);
+    if (fd < 0 && errno == EXDEV)
+        return husk_err_set(err, 0, "set oomScoreAdj: `/proc/self/oom_score_adj` is not procfs's");
     if (fd < 0)
         return husk_err_set(err, errno, "set oomScoreAdj");
     ssize_t w = write(fd, v, n);

@@ -2,6 +2,8 @@
 import os
 import uuid
 
+import pytest
+
 
 def host_mounts():
     with open("/proc/self/mountinfo") as f:
@@ -37,6 +39,10 @@ def test_symlinked_destination_stays_inside(husk, tmp_path):
 
 
 def test_proc_as_symlink_is_refused(husk, tmp_path):
+    """CVE-2023-28642 (the /proc-as-a-symlink sequel of CVE-2019-16884, fixed in runc 1.1.5): an
+    image whose /proc is a symlink would have procfs mounted wherever it points, and the LSM
+    label written through a /proc that is not procfs. The mount over /proc itself is
+    test_bind_over_proc_is_refused."""
     b = husk.bundle(["true"])
     os.rmdir(b / "rootfs" / "proc")
     os.symlink("/tmp", b / "rootfs" / "proc")
@@ -107,3 +113,72 @@ def test_namespaced_sysctl_set_inside(husk):
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["80", "1000"]
     assert open("/proc/sys/net/ipv4/ip_unprivileged_port_start").read() == host
+
+
+def _fake_proc(root):
+    """A tree of ordinary files shaped like the /proc files husk writes after pivot_root."""
+    for d in ("self", "thread-self/attr", "sys/net/ipv4"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    for f in ("self/oom_score_adj", "thread-self/attr/exec", "sys/net/ipv4/ip_forward"):
+        (root / f).write_text("0\n")
+    return {f: (root / f) for f in ("self/oom_score_adj", "thread-self/attr/exec", "sys/net/ipv4/ip_forward")}
+
+
+def _untouched(files):
+    return {k: v.read_text() for k, v in files.items()} == {k: "0\n" for k in files}
+
+
+@pytest.mark.parametrize("dest", ["/proc", "/proc/self", "/sneaky"])
+def test_bind_over_proc_is_refused(husk, tmp_path, dest):
+    """CVE-2019-16884: a malicious image's volume at /proc (a bind of ordinary files over the
+    procfs mount) made the writes meant for the kernel (LSM label, oomScoreAdj, sysctls) land in
+    those files: the container ran without them. Also below /proc and through a symlink in the
+    rootfs that leads there."""
+    vol = tmp_path / "volume"
+    files = _fake_proc(vol)
+    src = vol / "self" if dest == "/proc/self" else vol
+
+    def edit(c):
+        c["process"]["oomScoreAdj"] = 500
+        c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+        # after the proc mount, as an engine adds an image's volumes
+        c["mounts"].append({"destination": dest, "type": "bind", "source": str(src), "options": ["rbind"]})
+    b = husk.bundle(["true"], edit=edit)
+    if dest == "/sneaky":
+        os.symlink("/proc", b / "rootfs" / "sneaky")
+    before = host_mounts()
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "only procfs" in p.stderr, (p.returncode, p.stderr)
+    assert _untouched(files), "a write meant for procfs landed in the volume"
+    check_host_unchanged(before)
+    husk.assert_no_leftovers(cid, b)
+
+
+def test_lxcfs_style_binds_into_proc_still_work(husk, tmp_path):
+    """The files lxcfs emulates may be bound over their /proc counterparts (runc allows the
+    same ones), and procfs itself may be bound anywhere."""
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 42 kB\n")
+
+    def edit(c):
+        c["mounts"].append({"destination": "/proc/meminfo", "type": "bind", "source": str(meminfo),
+                            "options": ["bind", "ro"]})
+    cid, p = husk.run(husk.bundle(["head", "-1", "/proc/meminfo"], edit=edit))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "MemTotal: 42 kB"
+
+
+def test_fake_proc_in_the_image_gets_no_writes(husk):
+    """Without a proc mount, /proc is whatever the image ships: oomScoreAdj is refused rather
+    than written into an ordinary file and reported as applied."""
+    def edit(c):
+        c["mounts"] = [m for m in c["mounts"] if m["type"] != "proc"]
+        c["linux"]["readonlyPaths"] = []
+        c["linux"]["maskedPaths"] = []
+        c["process"]["oomScoreAdj"] = 500
+    b = husk.bundle(["true"], edit=edit)
+    files = _fake_proc(b / "rootfs" / "proc")
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 1 and "procfs" in p.stderr, (p.returncode, p.stderr)
+    assert _untouched(files)
+    husk.assert_no_leftovers(cid, b)
