@@ -656,7 +656,7 @@ static void scaling(struct runtime *husk, FILE *json)
         fprintf(json, "]");
         printf("\n");
     }
-    /* husk keeps built seccomp programs under its root: the rows above reuse them, this one
+    /* husk keeps built seccomp programs beside its root: the rows above reuse them, this one
      * starts each run without (what the first container of a profile costs) */
     printf("  %-22s", "seccomp rules, cold");
     fprintf(json, ",\n    \"seccomp rules, cold\": [");
@@ -666,7 +666,7 @@ static void scaling(struct runtime *husk, FILE *json)
         scaled_config(dir, 's', counts[k]);
         for (int r = 0; r < reps; r++) {
             char cmd[600], id[64], *argv[16];
-            snprintf(cmd, sizeof cmd, "rm -rf %s/husk/.seccomp", rootdir);
+            snprintf(cmd, sizeof cmd, "rm -rf %s/husk-cache/seccomp", rootdir);
             if (system(cmd) != 0)
                 continue;
             snprintf(id, sizeof id, "scaled-cold%d-%d", k, r);
