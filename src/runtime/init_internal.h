@@ -53,7 +53,7 @@ int husk_seccomp_forward(const struct husk_config *c, int notify_fd, pid_t pid, 
 int husk_start_over(int fd, int dirfd, const struct husk_state *st, bool sent, struct husk_err *err);
 
 /* Builds linux.seccomp's program before the clone (create, exec), through the cache of built
- * programs under root: libseccomp takes ~1.5 ms for a Docker-sized profile, the child then
+ * programs beside root: libseccomp takes ~1.5 ms for a Docker-sized profile, the child then
  * only loads the result. */
 int husk_seccomp_prepare(struct husk_config *cfg, const char *root, struct husk_err *err);
 
