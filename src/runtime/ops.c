@@ -165,14 +165,20 @@ int husk_container_kill(const char *root, const char *id, int sig, bool all, str
         return husk_err_set(err, 0, "container \"%s\" is not running", id);
     if (all) {
         /* Only the container's own cgroups and its own pid namespace tell its processes from
-         * anyone else's: a shared (host or joined) namespace is never scanned, and without
-         * either there is nothing safe to signal beyond the init. */
+         * anyone else's: a shared (host or joined) namespace is never scanned, a cgroup husk
+         * did not make (an existing cgroupsPath, even "/") may hold anyone, and without either
+         * there is nothing safe to signal beyond the init. */
         bool own_pidns = st.flags & HUSK_STATE_OWN_PIDNS;
         struct husk_cgroup cg;
         husk_cgroup_parse(st.cgroup, &cg);
+        int own = 0;
+        for (int i = 0; i < cg.n; i++)
+            if (cg.dirs[i].created > 0)
+                cg.dirs[own++] = cg.dirs[i];
+        cg.n = own;
         if (cg.n == 0 && !own_pidns)
             return husk_err_set(err, 0, "kill --all: container \"%s\" has neither a pid namespace nor a cgroup of its "
-                                        "own to find its processes in", id);
+                                        "own (one husk made) to find its processes in", id);
         if (husk_cgroup_signal_all(&cg, sig) == 0 && own_pidns)
             kill_all(&st, sig);
     }

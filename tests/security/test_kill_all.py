@@ -33,6 +33,21 @@ def h(*args):
 out = {}
 decoy = subprocess.Popen(["sleep", "60"])
 try:
+    if mode == "shared":
+        # the test's own cgroup "<tag>" below ours, holding the decoy; the container joins it
+        for line in open("/proc/self/cgroup").read().splitlines():
+            _, ctrls, path = line.split(":", 2)
+            name = ctrls.replace("name=", "") if ctrls else "unified"
+            base = f"/sys/fs/cgroup/{name}{path.rstrip('/')}"
+            if not os.path.isdir(base):
+                continue
+            os.mkdir(f"{base}/{tag}")
+            if name == "cpuset":
+                for f in ("cpuset.cpus", "cpuset.mems"):
+                    with open(f"{base}/{tag}/{f}", "w") as w:
+                        w.write(open(f"{base}/{f}").read())
+            with open(f"{base}/{tag}/cgroup.procs", "w") as w:
+                w.write(str(decoy.pid))
     p = h("create", "--bundle", bundle, cid)
     assert p.returncode == 0, p.stderr
     init = json.loads(h("state", cid).stdout)["pid"]
@@ -69,8 +84,9 @@ def _attack(husk, tmp_path, mode, sig):
 
     def edit(c):
         # the host's pid namespace (here: the sandbox's), a cgroup below ours made by husk
+        # (or, shared, one the test made)
         c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
-        c["linux"]["cgroupsPath"] = tag + "/c1"
+        c["linux"]["cgroupsPath"] = tag if mode == "shared" else tag + "/c1"
     b = husk.bundle(["sleep", "100"], edit=edit)
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER)
@@ -110,6 +126,15 @@ def test_kill_all_with_emptied_cgroups_stays_inside(husk, tmp_path, sig):
 
 def test_kill_all_without_pidns_or_cgroup_is_refused(husk, tmp_path):
     out = _attack(husk, tmp_path, "no-cgroups", "KILL")
+    assert out["decoy_alive"], f"kill --all signalled a process outside the container: {out}"
+    assert out["kill_rc"] != 0 and "--all" in out["kill_err"], out
+    assert out["delete_rc"] == 0, out
+
+
+def test_kill_all_never_signals_a_joined_cgroup(husk, tmp_path):
+    """A cgroupsPath that already exists (here one the test made and put the decoy in; "/" would
+    be the whole host) is not the container's own: --all refuses rather than signal it."""
+    out = _attack(husk, tmp_path, "shared", "TERM")
     assert out["decoy_alive"], f"kill --all signalled a process outside the container: {out}"
     assert out["kill_rc"] != 0 and "--all" in out["kill_err"], out
     assert out["delete_rc"] == 0, out
