@@ -124,11 +124,13 @@ static int build_process(const struct husk_exec_opts *o, const struct husk_confi
             p->additional_gids[p->n_additional_gids++] = g;
         }
     }
+    /* --cap widens bounding, permitted and effective only, as runc's does: in the inheritable
+     * and ambient sets it would survive into a non-root user's program (CVE-2022-29162). Those
+     * two hold only what the process spec lists. */
     for (int i = 0; i < o->n_caps; i++) {
-        struct husk_strv *sets[] = {&p->caps.bounding, &p->caps.effective, &p->caps.permitted,
-                                    &p->caps.inheritable, &p->caps.ambient};
+        struct husk_strv *sets[] = {&p->caps.bounding, &p->caps.effective, &p->caps.permitted};
         p->caps.set = true;
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < 3; k++)
             if (!strv_append(a, sets[k], o->caps[i]))
                 return husk_err_set(err, ENOMEM, "exec");
     }
