@@ -1,5 +1,6 @@
 /* husk [global options] COMMAND [options] ARGS */
 #include "cli.h"
+#include "husk/fdpass.h"
 #include "husk/log.h"
 
 #include <errno.h>
@@ -74,6 +75,9 @@ static void command_help(const struct command *c)
 
 int main(int argc, char **argv)
 {
+    /* before anything is opened, the log file included (runtime.md: fds 3..3+N-1 are the
+     * caller's; CVE-2024-21626) */
+    husk_fds_note_inherited();
     struct husk_err err = {0};
     struct parsed_args ga;
     int used = 0;

@@ -2,6 +2,7 @@
  * created, record the state (runtime.md "create"). */
 #include "husk/cgroup.h"
 #include "husk/container.h"
+#include "husk/fdpass.h"
 #include "husk/fileio.h"
 #include "husk/hooks.h"
 #include "husk/log.h"
@@ -218,7 +219,7 @@ static char *state_doc(const struct husk_state *st, enum husk_status s)
 pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *err)
 {
     char bundle[PATH_MAX], cfgpath[PATH_MAX + 16], rootfs[PATH_MAX], tmp[PATH_MAX * 2];
-    if (husk_id_validate(o->id, err) < 0)
+    if (husk_id_validate(o->id, err) < 0 || husk_fds_check_passed(o->preserve_fds, "--preserve-fds", err) < 0)
         return -1;
     if (!husk_realpath(o->bundle ? o->bundle : ".", bundle))
         return husk_err_set(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
@@ -297,10 +298,16 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     }
 
     /* Socket activation (sd_listen_fds): fds 3.. named by LISTEN_FDS are handed on like
-     * --preserve-fds, and the container's process sees itself as their owner (pid 1). */
+     * --preserve-fds, and the container's process sees itself as their owner (pid 1). As
+     * sd_listen_fds(3) (and runc) do, only when LISTEN_PID is ours: variables left over from
+     * another process name fds we never got, where our own would be by now. */
     struct husk_create_opts oc = *o;
-    const char *lfds = getenv("LISTEN_FDS");
-    int listen_n = lfds ? atoi(lfds) : 0;
+    const char *lfds = getenv("LISTEN_FDS"), *lpid = getenv("LISTEN_PID");
+    char *end = NULL;
+    long for_pid = lpid ? strtol(lpid, &end, 10) : 0;
+    int listen_n = lfds && end && end != lpid && !*end && for_pid == getpid() ? atoi(lfds) : 0;
+    if (listen_n > 0 && husk_fds_check_passed(listen_n, "LISTEN_FDS", err) < 0)
+        goto fail;
     if (listen_n > 0 && cfg->has_process) {
         if (listen_n > oc.preserve_fds)
             oc.preserve_fds = listen_n;

@@ -2,6 +2,7 @@
  * `create` sets up the init (runc's exec; runtime.md has no exec operation). */
 #include "husk/cgroup.h"
 #include "husk/container.h"
+#include "husk/fdpass.h"
 #include "husk/fileio.h"
 #include "husk/security.h"
 #include "husk/state.h"
@@ -149,7 +150,7 @@ static int build_process(const struct husk_exec_opts *o, const struct husk_confi
 
 int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
 {
-    if (husk_id_validate(o->id, err) < 0)
+    if (husk_id_validate(o->id, err) < 0 || husk_fds_check_passed(o->preserve_fds, "--preserve-fds", err) < 0)
         return -1;
     int dirfd = husk_state_open_dir(o->root, o->id, err);
     if (dirfd < 0)
@@ -229,17 +230,39 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         /* Until exec replaces us, /proc/PID/exe is the host's husk: keep the container's
          * processes from opening it (CVE-2019-5736). */
         prctl(PR_SET_DUMPABLE, 0);
+        /* The process cloned below is in the container's pid namespace, where a process with
+         * CAP_SYS_PTRACE can open its /proc/PID/fd/N until it execs: of our fds only what the
+         * setup needs goes on, nothing that leads to the host (the state directory, the log
+         * file, ...). The namespace fds close as they are joined, the cgroup fd first thing
+         * in the child. */
+        int keep[N_NS + 3];
+        size_t nkeep = 0;
+        keep[nkeep++] = sv[1];
+        if (console >= 0)
+            keep[nkeep++] = console;
+        if (cgfd >= 0)
+            keep[nkeep++] = cgfd;
+        for (size_t i = 0; i < N_NS; i++)
+            if (nsfd[i] >= 0)
+                keep[nkeep++] = nsfd[i];
+        if (husk_proc_close_fds(keep, nkeep, o->preserve_fds, &e) < 0) {
+            sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
+            _exit(1);
+        }
         /* config.md execCPUAffinity.initial: where we run before entering the cgroup */
         if (proc.exec_cpu_initial && husk_set_affinity(proc.exec_cpu_initial, "execCPUAffinity.initial", &e) < 0) {
             sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
             _exit(1);
         }
-        for (size_t i = 0; i < N_NS; i++)
+        for (size_t i = 0; i < N_NS; i++) {
             if (nsfd[i] >= 0 && setns(nsfd[i], join_order[i]) < 0) {
                 husk_err_set(&e, errno, "join the container's %s namespace", husk_ns_name(join_order[i]));
                 sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
                 _exit(1);
             }
+            if (nsfd[i] >= 0)
+                close(nsfd[i]);
+        }
         struct clone_args ca = {.exit_signal = SIGCHLD};
         bool placed = false;
         pid_t pid = -1;
@@ -263,16 +286,15 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
             sync_send(sv[1], SYNC_PID, pid, placed ? "1" : "0");
             _exit(0);
         }
-        /* The process in the container. */
+        /* The process in the container: the host's cgroup directory goes at once. */
+        if (cgfd >= 0)
+            close(cgfd);
         struct sync_packet pk;
         if (sync_recv(sv[1], &pk) != 1 || pk.type != SYNC_GO)
             _exit(1);
-        if (cgfd >= 0)
-            close(cgfd);
         if (console >= 0 && husk_proc_console(console, &proc, &e) < 0)
             goto child_fail;
-        int keep[] = {sv[1]};
-        if (husk_proc_prepare(&proc, cfg, &ar, userns, keep, 1, o->preserve_fds, sv[1], &e) < 0)
+        if (husk_proc_prepare(&proc, cfg, &ar, userns, &sv[1], 1, o->preserve_fds, sv[1], &e) < 0)
             goto child_fail;
         husk_proc_exec(&proc, cfg, NULL, sv[1], &e);
     child_fail:

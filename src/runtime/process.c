@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 /* runtime.md: only stdio, preserved fds and what init itself needs reach the container. */
-static int close_other_fds(const int *keep, size_t nkeep, int preserve_fds, struct husk_err *err)
+int husk_proc_close_fds(const int *keep, size_t nkeep, int preserve_fds, struct husk_err *err)
 {
     int lo = 3 + (preserve_fds > 0 ? preserve_fds : 0);
     /* close_range between the fds we keep, in ascending order */
@@ -260,7 +260,7 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
         return -1;
     umask(proc->umask.set ? (mode_t)proc->umask.v : 022);
     /* Before any filter that might not allow close_range. */
-    if (close_other_fds(keep, nkeep, preserve_fds, err) < 0)
+    if (husk_proc_close_fds(keep, nkeep, preserve_fds, err) < 0)
         return -1;
     /* Without no_new_privs the filter needs CAP_SYS_ADMIN: load it while we have it. */
     if (c->linux_.seccomp.set && !proc->no_new_privileges && load_seccomp(&c->linux_.seccomp, sync, err) < 0)

@@ -121,14 +121,14 @@ def test_default_devices_and_links(husk):
     assert "/proc/self/fd" in out and "pts/ptmx" in out
 
 
-def _run_with_fd(husk, args, fd, target, *extra, env=None):
+def _run_with_fd(husk, args, fd, target, *extra, env=None, prefix=()):
     """`husk run [extra] ARGS` with fd open at `target` in husk (as a caller's fd would be)."""
     def place():
         os.dup2(fd, target)
         os.set_inheritable(target, True)
     b = husk.bundle(args)
-    return subprocess.run([HUSK, "--root", husk.root, "run", *extra, "--bundle", str(b), husk.new_id()], env=env,
-                          capture_output=True, text=True, preexec_fn=place, close_fds=False, timeout=20)
+    return subprocess.run([*prefix, HUSK, "--root", husk.root, "run", *extra, "--bundle", str(b), husk.new_id()],
+                          env=env, capture_output=True, text=True, preexec_fn=place, close_fds=False, timeout=20)
 
 
 def test_only_stdio_reaches_the_container(husk):
@@ -229,8 +229,10 @@ def test_listen_fds_are_handed_on(husk, tmp_path):
     f.write_text("activated\n")
     fd = os.open(str(f), os.O_RDONLY)
     try:
-        env = dict(os.environ, LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
-        p = _run_with_fd(husk, ["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat /proc/self/fd/3"], fd, 3, env=env)
+        # sd_listen_fds(3): LISTEN_PID is the pid of the process that got the fds, husk's own
+        env = dict(os.environ, LISTEN_FDS="1")
+        p = _run_with_fd(husk, ["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat /proc/self/fd/3"], fd, 3, env=env,
+                         prefix=("sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh"))
         assert p.returncode == 0, p.stderr
         assert p.stdout.splitlines() == ["1 1", "activated"]
     finally:
