@@ -189,3 +189,20 @@ def test_exec_setup_holds_no_host_fd(husk):
     targets = [line.split(None, 2)[2] for line in p.stdout.splitlines() if line.startswith("fd ")]
     for t in targets:
         assert t.startswith(("socket:", "pipe:", "/dev/", "anon_inode:")), p.stdout
+
+
+def test_closed_stdio_is_not_filled_by_husk(husk, tmp_path):
+    # a caller that closed stdin: the first fd husk opened (its state directory) was the init's
+    # fd 0 until its exec, a way out through cwd /proc/self/fd/0
+    def run(b):
+        with open(tmp_path / "out", "w+") as out:
+            p = subprocess.run([HUSK, "--root", husk.root, "run", "--bundle", str(b), husk.new_id()], stdout=out,
+                               stderr=subprocess.STDOUT, preexec_fn=lambda: os.close(0), timeout=20)
+            out.seek(0)
+            p.stdout = out.read()
+        return p
+    p = run(cwd_bundle(husk, 0))
+    assert not reached_the_host(p), p.stdout
+    assert p.returncode != 0 and "/proc/self/fd/0" in p.stdout, p.stdout
+    p = run(husk.bundle(["readlink", "/proc/self/fd/0"]))
+    assert p.returncode == 0 and p.stdout == "/dev/null\n", p.stdout
