@@ -7,6 +7,15 @@
 
 #include "husk/err.h"
 
+/* Foreground stdio through pipes: where our fd 0, 1 or 2 is a file, directory or block device,
+ * the container gets a pipe that we relay, since reopening /proc/self/fd/N would give it more
+ * than the fd (read access to a file opened for appending, the tree around a directory).
+ * Pipes, sockets and character devices (ttys, /dev/null) are passed as they are. */
+struct husk_stdio_relay {
+    int child[3];       /* the container's ends, -1 where it gets our fd as is */
+    int ours[3];        /* our ends: the write end for stdin, read ends for stdout and stderr */
+};
+
 struct husk_create_opts {
     const char *root, *id, *bundle, *pid_file, *console_socket;
     bool no_pivot, no_new_keyring;
@@ -14,6 +23,7 @@ struct husk_create_opts {
     bool keep_child;    /* `run`: the init stays our child so we can wait for it */
     int console_fd;     /* `run`: a connected socket that receives the pty master, or -1 */
     bool start;         /* `run`: start the init right away, over the sync socket (no start.sock) */
+    struct husk_stdio_relay *relay;   /* `run` in the foreground: opened unless the process has a terminal */
 };
 
 /* Returns the init's pid (> 0) or -1. */
@@ -61,7 +71,16 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err);
  * stdio (raw mode, window size) until the process `pid` exits; returns its wait status. */
 int husk_console_relay(int master, pid_t pid, int *status);
 /* Waits for pid (our child), forwarding TERM, INT, HUP, QUIT, USR1, USR2 and WINCH to it,
- * relaying the pty when master >= 0. Returns the exit code, 128+N when killed by signal N. */
-int husk_wait_forwarding(pid_t pid, int master);
+ * relaying the pty when master >= 0, or the stdio pipes of relay (may be NULL). Returns the
+ * exit code, 128+N when killed by signal N. */
+int husk_wait_forwarding(pid_t pid, int master, struct husk_stdio_relay *relay);
+
+/* Pipes for those of our fds 0-2 that need them (all -1 when none does). */
+int husk_stdio_relay_open(struct husk_stdio_relay *r, struct husk_err *err);
+/* In the container's process: its ends become its fds 0-2. */
+int husk_stdio_relay_use(const struct husk_stdio_relay *r);
+/* Ours once the container's process has its copies; then all. */
+void husk_stdio_relay_close_child(struct husk_stdio_relay *r);
+void husk_stdio_relay_close(struct husk_stdio_relay *r);
 
 #endif

@@ -32,6 +32,10 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     if (cli_create_opts(g, a, s, &o, &err) < 0)
         return cli_fail(&err);
     o.keep_child = !detach;
+    /* detached, the container keeps our stdio as it is (as runc's does) */
+    struct husk_stdio_relay relay = {{-1, -1, -1}, {-1, -1, -1}};
+    if (!detach)
+        o.relay = &relay;
     /* A terminal without --console-socket in the foreground: the pty master comes back
      * to us here and we relay it. */
     int csv[2] = {-1, -1};
@@ -57,7 +61,8 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
         close(csv[0]);
     if (detach)
         return 0;
-    int code = husk_wait_forwarding(pid, master);
+    int code = husk_wait_forwarding(pid, master, &relay);
+    husk_stdio_relay_close(&relay);
     if (master >= 0)
         close(master);
     if (!cli_flag(s, a, "keep") && husk_container_delete(g->root, o.id, true, &err) < 0)

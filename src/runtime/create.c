@@ -274,6 +274,10 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         goto fail;
     if (husk_seccomp_prepare(cfg, o->root, err) < 0)
         goto fail;
+    /* a terminal replaces the init's stdio anyway */
+    bool relay = o->relay && !cfg->process.terminal;
+    if (relay && husk_stdio_relay_open(o->relay, err) < 0)
+        goto fail;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         husk_err_set(err, errno, "socketpair");
         goto fail;
@@ -379,7 +383,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         .console_fd = o->console_fd,
         .state_json = hook_state, .sync_fd = sv[1], .listen_fd = listen_fd,
         .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
-        .new_userns = (flags & CLONE_NEWUSER) != 0, .idmap_fds = idmap_fds,
+        .new_userns = (flags & CLONE_NEWUSER) != 0, .idmap_fds = idmap_fds, .relay = relay ? o->relay : NULL,
     };
     if (joins || (flags & CLONE_NEWTIME)) {
         if (o->keep_child)
@@ -420,6 +424,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (listen_fd >= 0)
         close(listen_fd);
     listen_fd = -1;
+    if (relay)
+        husk_stdio_relay_close_child(o->relay);
 
     if (husk_cgroup_enter(cg, pid, in_v2, err) < 0)
         goto fail;
@@ -513,6 +519,8 @@ fail:
         if (own_child)
             waitpid(pid, NULL, 0);
     }
+    if (o->relay)
+        husk_stdio_relay_close(o->relay);
     for (int i = 0; i < 2; i++)
         if (sv[i] >= 0)
             close(sv[i]);

@@ -161,6 +161,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     struct husk_arena ar = {0};
     struct husk_process proc;
     int nsfd[N_NS], sv[2] = {-1, -1}, console = -1, cgfd = -1, rc = -1;
+    struct husk_stdio_relay relay = {{-1, -1, -1}, {-1, -1, -1}};
     for (size_t i = 0; i < N_NS; i++)
         nsfd[i] = -1;
     bool userns = false;
@@ -205,6 +206,8 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     cgfd = husk_cgroup_v2_fd(&cg);
     if (proc.terminal && (console = husk_proc_connect_console(o->console_socket, err)) < 0)
         goto out;
+    if (!o->detach && !proc.terminal && husk_stdio_relay_open(&relay, err) < 0)
+        goto out;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         husk_err_set(err, errno, "socketpair");
         goto out;
@@ -227,6 +230,11 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     if (mid == 0) {
         struct husk_err e = {0};
         close(sv[0]);
+        if (husk_stdio_relay_use(&relay) < 0) {
+            husk_err_set(&e, errno, "stdio pipes");
+            sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
+            _exit(1);
+        }
         /* Until exec replaces us, /proc/PID/exe is the host's husk: keep the container's
          * processes from opening it (CVE-2019-5736). */
         prctl(PR_SET_DUMPABLE, 0);
@@ -303,6 +311,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     }
     close(sv[1]);
     sv[1] = -1;
+    husk_stdio_relay_close_child(&relay);
     if (console >= 0) {
         close(console);
         console = -1;
@@ -346,7 +355,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         rc = 0;
         goto out;
     }
-    rc = husk_wait_forwarding(pid, -1);
+    rc = husk_wait_forwarding(pid, -1, &relay);
 out:
     for (size_t i = 0; i < N_NS; i++)
         if (nsfd[i] >= 0)
@@ -358,6 +367,7 @@ out:
         close(console);
     if (cgfd >= 0)
         close(cgfd);
+    husk_stdio_relay_close(&relay);
     husk_config_free(cfg);
     husk_arena_free(&ar);
     husk_state_free(&st);

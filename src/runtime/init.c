@@ -102,6 +102,12 @@ void husk_init_main(struct init_args *a)
     struct husk_arena ar = {0};
     struct sync_packet pk;
 
+    /* First: the caller's file is not ours to hold once there are pipes for it. */
+    if (a->relay && husk_stdio_relay_use(a->relay) < 0) {
+        husk_err_set(&err, errno, "stdio pipes");
+        fail(a, &err);
+    }
+
     /* If `create` dies during setup, so do we (the sync socket's EOF covers the
      * intermediate case). */
     if (!a->via_intermediate)

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "husk/config.h"
+#include "husk/container.h"
 #include "husk/state.h"
 
 enum sync_msg {
@@ -33,6 +34,7 @@ struct init_args {
     int preserve_fds;
     int console_fd;     /* already connected console socket (run), or -1 */
     const int *idmap_fds;   /* per mount, see husk_rootfs_opts */
+    const struct husk_stdio_relay *relay;   /* the pipes that replace our stdio, or NULL */
     bool no_pivot;
     bool no_new_keyring;
     bool new_userns;
