@@ -4,6 +4,7 @@
 #include "process_internal.h"
 #include "husk/fdpass.h"
 #include "husk/hooks.h"
+#include "husk/log.h"
 #include "husk/rootfs.h"
 #include "husk/security.h"
 
@@ -107,6 +108,25 @@ void husk_init_main(struct init_args *a)
         husk_err_set(&err, errno, "stdio pipes");
         fail(a, &err);
     }
+    /* In a joined pid namespace others see us from the start, and with CAP_SYS_PTRACE open
+     * our /proc/PID/fd/N: of create's fds keep only what the setup uses (not its state
+     * directory). The log file stays for the hooks' warnings until the final close. */
+    int *held = malloc((c->n_mounts + 4) * sizeof *held);
+    if (!held) {
+        husk_err_set(&err, ENOMEM, "init");
+        fail(a, &err);
+    }
+    size_t nheld = 0;
+    int fixed[] = {a->sync_fd, a->listen_fd, a->console_fd, husk_log_fd()};
+    for (size_t i = 0; i < 4; i++)
+        if (fixed[i] >= 0)
+            held[nheld++] = fixed[i];
+    for (size_t i = 0; a->idmap_fds && i < c->n_mounts; i++)
+        if (a->idmap_fds[i] >= 0)
+            held[nheld++] = a->idmap_fds[i];
+    if (husk_proc_close_fds(held, nheld, a->preserve_fds, &err) < 0)
+        fail(a, &err);
+    free(held);
 
     /* If `create` dies during setup, so do we (the sync socket's EOF covers the
      * intermediate case). */

@@ -206,3 +206,54 @@ def test_closed_stdio_is_not_filled_by_husk(husk, tmp_path):
     assert p.returncode != 0 and "/proc/self/fd/0" in p.stdout, p.stdout
     p = run(husk.bundle(["readlink", "/proc/self/fd/0"]))
     assert p.returncode == 0 and p.stdout == "/dev/null\n", p.stdout
+
+
+def test_init_in_a_joined_pid_namespace_holds_no_host_fd(husk, tmp_path):
+    """A container joining another's pid namespace (a pod sharing one) is visible there from
+    its clone: a process with CAP_SYS_PTRACE in the first looks at the second's init while a
+    createContainer hook holds it in setup."""
+    def spy_caps(c):
+        for k in ("bounding", "effective", "permitted"):
+            c["process"]["capabilities"][k].append("CAP_SYS_PTRACE")
+    cid, p = husk.run(husk.bundle(["sleep", "100"], edit=spy_caps), "--detach")
+    assert p.returncode == 0, p.stderr
+    first = husk.state(cid)["pid"]
+    flag = tmp_path / "go-on"
+
+    def joins(c):
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
+        c["linux"]["namespaces"].append({"type": "pid", "path": f"/proc/{first}/ns/pid"})
+        c["hooks"] = {"createContainer": [{"path": "/bin/sh", "args": [
+            "sh", "-c", f"for i in $(seq 400); do [ -e {flag} ] && exit 0; sleep 0.05; done"]}]}
+    b = husk.bundle(["true"], edit=joins)
+    second = husk.new_id()
+    creator = subprocess.Popen([HUSK, "--root", husk.root, "create", "--bundle", str(b), second],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = r"""
+    want="cre""ate"   # husk's argv, not in our own
+    for i in $(seq 400); do
+        for d in /proc/[0-9]*; do
+            case "$(tr '\0' ' ' < $d/cmdline 2>/dev/null)" in *" $want "*) p=${d#/proc/};; esac
+        done
+        [ -n "$p" ] && break
+        sleep 0.05
+    done
+    [ -n "$p" ] || { echo "no init"; exit 3; }
+    echo "pid $p"
+    for f in /proc/$p/fd/*; do
+        echo "fd ${f##*/} $(readlink $f)"
+        ls -a $f/ 2>/dev/null | sed 's/^/  in: /'
+    done
+    """
+    try:
+        p = husk.cmd("exec", cid, "sh", "-c", spy, timeout=30)
+    finally:
+        flag.write_text("")
+        try:
+            creator.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            creator.kill()
+            creator.wait()
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "state.json" not in p.stdout and " in: " not in p.stdout, p.stdout
+    assert husk.root not in p.stdout, p.stdout
