@@ -1,12 +1,18 @@
 /* Option parsing, signal names and container ids. */
 #include "args.h"
+#include "husk/fdpass.h"
 #include "husk/signals.h"
 #include "husk/state.h"
 #include "husk/rootfs.h"
 #include "unit.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const struct opt_spec specs[] = {
     {"bundle", 'b', true}, {"pid-file", 0, true}, {"detach", 'd', false}, {"force", 'f', false}, {0}};
@@ -141,8 +147,46 @@ static void test_mount_flags(void)
     CHECK_STR(f.data, "");
 }
 
+/* In a child (it rearranges its fds): stdin closed, 3-4 open, a hole at 5, 6 open. Each bit
+ * of the exit status is one expectation that failed. */
+static void test_inherited_fds(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDONLY);
+        for (int fd = 3; fd < 64; fd++)
+            if (fd != nul)
+                close(fd);
+        dup2(nul, 3);
+        dup2(nul, 4);
+        dup2(nul, 6);
+        if (nul != 3 && nul != 4 && nul != 6)
+            close(nul);
+        close(5);
+        close(0);
+        husk_fds_note_inherited();
+        struct husk_err err = {0};
+        struct stat sb;
+        int bad = 0;
+        if (fstat(0, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != makedev(1, 3))
+            bad |= 1;   /* closed stdin became /dev/null */
+        if (husk_fds_check_passed(0, "--preserve-fds", &err) < 0 || husk_fds_check_passed(2, "--preserve-fds", &err) < 0)
+            bad |= 2;
+        if (husk_fds_check_passed(3, "--preserve-fds", &err) == 0 || !strstr(err.msg, "fd 5 was not passed"))
+            bad |= 4;   /* the hole at 5 ends what was passed, 6 or not */
+        _exit(bad);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(!(WEXITSTATUS(status) & 1));
+    CHECK(!(WEXITSTATUS(status) & 2));
+    CHECK(!(WEXITSTATUS(status) & 4));
+}
+
 int main(void)
 {
+    test_inherited_fds();
     test_args();
     test_signals();
     test_ids();
