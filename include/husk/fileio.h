@@ -11,11 +11,6 @@ int husk_write_file(const char *path, const char *data, size_t len, struct husk_
 /* Up to n-1 bytes, NUL-terminated; -1 (errno set) when it cannot be read. */
 int husk_read_file(const char *path, char *out, size_t n);
 
-/* open(2) of a file that must be procfs's own (the container's /proc after pivot_root):
- * anything else (a bind of ordinary files over /proc, CVE-2019-16884) fails with EXDEV, so a
- * write meant for the kernel never silently lands in a file. */
-int husk_open_proc(const char *path, int flags);
-
 /* A whole file (path "-": standard input), NUL-terminated, at most 64 MiB; free() it.
  * "open `path`" / "read `path`" errors. */
 char *husk_read_all(const char *path, size_t *len, struct husk_err *err);

@@ -1,6 +1,6 @@
 /* Mounts and pivot_root (config.md "Mounts", config-linux.md "Rootfs Mount Propagation"). */
 #include "rootfs_internal.h"
-#include "husk/fileio.h"
+#include "husk/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -370,6 +370,8 @@ int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_op
 
 int husk_rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_err *err)
 {
+    /* the /proc at hand is about to change */
+    husk_procfs_close();
     if (chdir(rootfs) < 0)
         return husk_err_set(err, errno, "chdir to rootfs `%s`", rootfs);
     if (no_pivot) {
@@ -396,17 +398,15 @@ int husk_rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_err *err)
 static int write_sysctl(const char *key, const char *value, struct husk_err *err)
 {
     char path[512];
-    int n = snprintf(path, sizeof path, "/proc/sys/");
+    int n = snprintf(path, sizeof path, "sys/");
     for (const char *k = key; *k && n < (int)sizeof path - 1; k++)
         path[n++] = *k == '.' ? '/' : *k;
     path[n] = '\0';
     if (strstr(key, ".."))
         return husk_err_set(err, 0, "sysctl \"%s\": invalid name", key);
-    int fd = husk_open_proc(path, O_WRONLY);
-    if (fd < 0 && errno == EXDEV)
-        return husk_err_set(err, 0, "sysctl \"%s\": `%s` is not procfs's", key, path);
+    int fd = husk_procfs_open(HUSK_PROC_ROOT, path, O_WRONLY, err);
     if (fd < 0)
-        return husk_err_set(err, errno, "sysctl \"%s\"", key);
+        return husk_err_wrap(err, "sysctl \"%s\"", key);
     ssize_t w = write(fd, value, strlen(value));
     int e = errno;
     close(fd);

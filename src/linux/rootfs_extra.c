@@ -1,7 +1,7 @@
 /* The mount features beyond mount(2): recursive attributes (mount_setattr), idmapped bind
  * mounts, and tmpfs copy-up. */
 #include "rootfs_internal.h"
-#include "husk/fileio.h"
+#include "husk/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +31,7 @@ int husk_mount_rattrs(int target_fd, const struct husk_mount_flags *f, const cha
 
 int husk_write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m, struct husk_err *err)
 {
-    char buf[4096], path[64];
+    char buf[4096];
     size_t off = 0;
     for (size_t i = 0; i < m->n; i++) {
         int n = snprintf(buf + off, sizeof buf - off, "%u %u %u\n", m->v[i].container_id, m->v[i].host_id,
@@ -40,8 +40,7 @@ int husk_write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m, s
             return husk_err_set(err, 0, "too many %s entries", file);
         off += n;
     }
-    snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
-    if (husk_write_file(path, buf, strlen(buf), err) < 0)
+    if (husk_procfs_write(pid, file, buf, strlen(buf), err) < 0)
         return husk_err_wrap(err, "user namespace %s", file);
     return 0;
 }

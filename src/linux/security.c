@@ -1,7 +1,7 @@
 /* rlimits, user/groups, capabilities, LSM labels. */
 #include "husk/security.h"
-#include "husk/fileio.h"
 #include "husk/log.h"
+#include "husk/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -142,13 +142,11 @@ int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err)
 
 static int write_attr(const char *attr, const char *value, const char *what, struct husk_err *err)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/thread-self/attr/%s", attr);
-    int fd = husk_open_proc(path, O_WRONLY);
-    if (fd < 0 && errno == EXDEV)
-        return husk_err_set(err, 0, "set %s \"%s\": `%s` is not procfs's", what, value, path);
+    char rel[64];
+    snprintf(rel, sizeof rel, "attr/%s", attr);
+    int fd = husk_procfs_open(HUSK_PROC_THREAD_SELF, rel, O_WRONLY, err);
     if (fd < 0)
-        return husk_err_set(err, errno, "set %s \"%s\"", what, value);
+        return husk_err_wrap(err, "set %s \"%s\"", what, value);
     ssize_t n = write(fd, value, strlen(value));
     int e = errno;
     close(fd);

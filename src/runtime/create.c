@@ -6,6 +6,7 @@
 #include "husk/fileio.h"
 #include "husk/hooks.h"
 #include "husk/log.h"
+#include "husk/procfs.h"
 #include "husk/rootfs.h"
 #include "husk/security.h"
 #include "husk/state.h"
@@ -49,7 +50,9 @@ static int write_time_offsets(const struct husk_config *c, struct husk_err *err)
     }
     if (!buf[0])
         return 0;
-    return husk_write_file("/proc/self/timens_offsets", buf, strlen(buf), err);
+    /* the namespaces joined above may include another mount namespace: its /proc */
+    husk_procfs_close();
+    return husk_procfs_write(HUSK_PROC_SELF, "timens_offsets", buf, strlen(buf), err);
 }
 
 /* With cgroup_fd >= 0 the child is born in that cgroup2 directory: no migration later,

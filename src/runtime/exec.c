@@ -4,6 +4,7 @@
 #include "husk/container.h"
 #include "husk/fdpass.h"
 #include "husk/fileio.h"
+#include "husk/procfs.h"
 #include "husk/security.h"
 #include "husk/state.h"
 #include "init_internal.h"
@@ -253,6 +254,8 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         for (size_t i = 0; i < N_NS; i++)
             if (nsfd[i] >= 0)
                 keep[nkeep++] = nsfd[i];
+        /* any /proc handle from before is the host's, not the container's we are joining */
+        husk_procfs_close();
         if (husk_proc_close_fds(keep, nkeep, o->preserve_fds, &e) < 0) {
             sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
             _exit(1);

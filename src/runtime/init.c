@@ -5,6 +5,7 @@
 #include "husk/fdpass.h"
 #include "husk/hooks.h"
 #include "husk/log.h"
+#include "husk/procfs.h"
 #include "husk/rootfs.h"
 #include "husk/security.h"
 
@@ -103,6 +104,9 @@ void husk_init_main(struct init_args *a)
     struct husk_arena ar = {0};
     struct sync_packet pk;
 
+    /* A copy of create's /proc handle (the host's) is not ours to use: closed while its
+     * number is still its own, before the fds are sorted out below. */
+    husk_procfs_close();
     /* First: the caller's file is not ours to hold once there are pipes for it. */
     if (a->relay && husk_stdio_relay_use(a->relay) < 0) {
         husk_err_set(&err, errno, "stdio pipes");

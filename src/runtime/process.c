@@ -3,7 +3,7 @@
 #include "process_internal.h"
 #include "init_internal.h"
 #include "husk/fdpass.h"
-#include "husk/fileio.h"
+#include "husk/procfs.h"
 #include "husk/security.h"
 
 #include <errno.h>
@@ -214,11 +214,9 @@ static int write_oom_score(const struct husk_process *p, struct husk_err *err)
         return 0;
     char v[32];
     int n = snprintf(v, sizeof v, "%lld", (long long)p->oom_score_adj.v);
-    int fd = husk_open_proc("/proc/self/oom_score_adj", O_WRONLY);
-    if (fd < 0 && errno == EXDEV)
-        return husk_err_set(err, 0, "set oomScoreAdj: `/proc/self/oom_score_adj` is not procfs's");
+    int fd = husk_procfs_open(HUSK_PROC_SELF, "oom_score_adj", O_WRONLY, err);
     if (fd < 0)
-        return husk_err_set(err, errno, "set oomScoreAdj");
+        return husk_err_wrap(err, "set oomScoreAdj");
     ssize_t w = write(fd, v, n);
     int e = errno;
     close(fd);
@@ -233,7 +231,8 @@ static int write_oom_score(const struct husk_process *p, struct husk_err *err)
 static bool setgroups_denied(void)
 {
     char sg[16];
-    return husk_read_file("/proc/self/setgroups", sg, sizeof sg) == 0 && strncmp(sg, "deny", 4) == 0;
+    struct husk_err ignored = {0};
+    return husk_procfs_read(HUSK_PROC_SELF, "setgroups", sg, sizeof sg, &ignored) == 0 && strncmp(sg, "deny", 4) == 0;
 }
 
 static int load_seccomp(const struct husk_seccomp *s, int sync, struct husk_err *err)
@@ -259,6 +258,9 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
         husk_ioprio_apply(proc, err) < 0 || husk_mempolicy_apply(c, err) < 0)
         return -1;
     umask(proc->umask.set ? (mode_t)proc->umask.v : 022);
+    bool deny_setgroups = userns && setgroups_denied();
+    /* the last of /proc husk needs: its handle must not reach the container */
+    husk_procfs_close();
     /* Before any filter that might not allow close_range. */
     if (husk_proc_close_fds(keep, nkeep, preserve_fds, err) < 0)
         return -1;
@@ -267,7 +269,7 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
         return -1;
     if (proc->caps.set && husk_caps_drop_bounding(&proc->caps, err) < 0)
         return -1;
-    if (husk_user_apply(proc, userns && setgroups_denied(), err) < 0)
+    if (husk_user_apply(proc, deny_setgroups, err) < 0)
         return -1;
     /* Resolved after pivot_root, inside the container (CVE-2024-21626). */
     if (chdir(proc->cwd) < 0)

@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/magic.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 int husk_write_file(const char *path, const char *data, size_t len, struct husk_err *err)
@@ -81,18 +79,6 @@ char *husk_read_all(const char *path, size_t *len, struct husk_err *err)
     buf[n] = '\0';
     *len = n;
     return buf;
-}
-
-int husk_open_proc(const char *path, int flags)
-{
-    int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
-    struct statfs sf;
-    if (fd >= 0 && (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)) {
-        close(fd);
-        errno = EXDEV;
-        return -1;
-    }
-    return fd;
 }
 
 char *husk_realpath(const char *path, char *out)
