@@ -48,5 +48,7 @@ size_t husk_mount_option_names(const char **out, size_t max);
 /* Opens `path` inside `rootfd`, never leaving it (RESOLVE_IN_ROOT), creating missing
  * directories (and the last component as a file when `file`). Returns an O_PATH fd. */
 int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err *err);
+/* The same, and the path it reached with every symlink expanded, into `resolved`. */
+int husk_resolve_in_root(int rootfd, const char *path, bool file, char resolved[4096], struct husk_err *err);
 
 #endif

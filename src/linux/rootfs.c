@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,17 +43,52 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
     return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
+/* `path` without ".", ".." or repeated slashes, ".." stopping at "/" (as RESOLVE_IN_ROOT does) */
+static void clean_path(const char *path, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        size_t c = strcspn(p, "/");
+        if (c == 0)
+            break;
+        if (c == 2 && p[0] == '.' && p[1] == '.') {
+            while (len > 0 && out[--len] != '/')
+                ;
+            out[len] = '\0';
+        } else if (!(c == 1 && p[0] == '.') && len + c + 2 <= n) {
+            out[len++] = '/';
+            memcpy(out + len, p, c);
+            len += c;
+            out[len] = '\0';
+        }
+        p += c;
+    }
+    if (len == 0)
+        snprintf(out, n, "/");
+}
+
+int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err *err)
+{
+    return husk_resolve_in_root(rootfd, path, file, NULL, err);
+}
+
 /* Walks `path` component by component as if rootfd were "/": symlinks (even dangling
  * ones, which openat2 cannot follow into missing directories) are expanded by hand and
  * resolved against the root, "..'" never climbs above it, missing directories are made. The
  * final open refuses any symlink, so a component swapped in meanwhile fails the call
  * instead of redirecting it. */
-int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err *err)
+int husk_resolve_in_root(int rootfd, const char *path, bool file, char resolved[4096], struct husk_err *err)
 {
     /* The usual case, an existing path without symlinks: one call */
     int fast = openat2_resolve(rootfd, path, O_PATH);
-    if (fast >= 0)
+    if (fast >= 0) {
+        if (resolved)
+            clean_path(path, resolved, 4096);
         return fast;
+    }
     char cur[4096] = "", rest[8192], link[4096];
     if (snprintf(rest, sizeof rest, "%s", path) >= (int)sizeof rest)
         return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
@@ -135,6 +171,8 @@ int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err
     int fd = openat2_resolve(rootfd, cur[0] ? cur : "/", O_PATH);
     if (fd < 0)
         return husk_err_set(err, errno, "resolve `%s` in the rootfs", path);
+    if (resolved)
+        snprintf(resolved, 4096, "%s", cur[0] ? cur : "/");
     return fd;
 }
 
@@ -169,55 +207,25 @@ static bool is_dir_source(const char *src)
     return stat(src, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* dest without "//", "." and ".." (never above "/"), into out: how the container names it. */
-static void clean_path(const char *dest, char *out, size_t n)
-{
-    size_t len = 0;
-    out[0] = '\0';
-    for (const char *p = dest; *p;) {
-        while (*p == '/')
-            p++;
-        size_t c = strcspn(p, "/");
-        if (c == 0)
-            break;
-        if (c == 1 && p[0] == '.') {
-            /* nothing */
-        } else if (c == 2 && p[0] == '.' && p[1] == '.') {
-            while (len > 0 && out[len - 1] != '/')
-                len--;
-            if (len > 0)
-                len--;
-        } else if (len + 1 + c < n) {
-            out[len++] = '/';
-            memcpy(out + len, p, c);
-            len += c;
-        }
-        out[len] = '\0';
-        p += c;
-    }
-    if (len == 0)
-        snprintf(out, n, "/");
-}
-
 static bool on_procfs_fd(int fd)
 {
     struct statfs sf;
     return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
-/* CVE-2019-16884: a bind (an image's "volume") over /proc puts a tree of ordinary files where
- * husk later writes the process's LSM label, oomScoreAdj and sysctls, which then land in the
- * files and are never applied. Only procfs goes on /proc, and below it only binds over the
- * few files lxcfs emulates (runc allows the same ones), or binds of procfs itself. */
-static int check_proc_mount(const struct husk_mount *m, const char *type, bool bind, const char *src, int tfd,
-                            struct husk_err *err)
+/* CVE-2019-16884: a mount (an image's "volume") whose destination is in /proc puts ordinary
+ * files where husk later writes the process's LSM label, oomScoreAdj and sysctls, which then
+ * land in them (CVE-2025-52881) and are never applied. Only procfs goes on /proc, and below
+ * it only binds over the few files lxcfs emulates (runc 1.1's list) or binds of procfs itself.
+ * `resolved` is the destination with the rootfs's symlinks expanded inside it (an image's
+ * /data -> /proc/1 is /proc/1 here, before or after /proc is mounted); a target already on a
+ * procfs mount (under a proc mounted elsewhere) counts as inside too. */
+static int check_proc_mount(const struct husk_mount *m, const char *type, bool bind, const char *src,
+                            const char *resolved, int tfd, struct husk_err *err)
 {
     if (type && strcmp(type, "proc") == 0)
         return 0;
-    char dest[4096];
-    clean_path(m->destination, dest, sizeof dest);
-    bool at = strcmp(dest, "/proc") == 0, below = strncmp(dest, "/proc/", 6) == 0;
-    /* also through symlinks in the rootfs: the target resolved is inside a procfs mount */
+    bool at = strcmp(resolved, "/proc") == 0, below = strncmp(resolved, "/proc/", 6) == 0;
     if (!at && !below && !on_procfs_fd(tfd))
         return 0;
     struct statfs sf;
@@ -227,11 +235,14 @@ static int check_proc_mount(const struct husk_mount *m, const char *type, bool b
         "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
         "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
     };
-    for (size_t i = 0; below && i < sizeof lxcfs / sizeof *lxcfs; i++)
-        if (strcmp(dest, lxcfs[i]) == 0)
+    for (size_t i = 0; bind && below && i < sizeof lxcfs / sizeof *lxcfs; i++)
+        if (strcmp(resolved, lxcfs[i]) == 0)
             return 0;
-    return husk_err_set(err, 0, "mount `%s`: only procfs may be mounted %s /proc (a %s there would stand in for "
-                                "the kernel's files)", m->destination, at ? "on" : "inside", bind ? "bind" : type ? type : "mount");
+    if (at)
+        return husk_err_set(err, 0, "mount `%s`: only procfs may be mounted on /proc (a %s there would stand in "
+                                    "for the kernel's files)", m->destination, bind ? "bind" : type ? type : "mount");
+    return husk_err_set(err, 0, "mount `%s`: its destination `%s` is inside /proc, where only procfs may be mounted "
+                                "(and binds over the files lxcfs emulates)", m->destination, resolved);
 }
 
 static int do_mount(const struct husk_mount *m, int idmap_fd,
@@ -261,10 +272,11 @@ static int do_mount(const struct husk_mount *m, int idmap_fd,
         if (l >= 0 && fstat(l, &sb) == 0 && !S_ISDIR(sb.st_mode))
             return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
     }
-    AUTOCLOSE int tfd = husk_mkpath_in_root(rootfd, m->destination, file, err);
+    char resolved[4096];
+    AUTOCLOSE int tfd = husk_resolve_in_root(rootfd, m->destination, file, resolved, err);
     if (tfd < 0)
         return husk_err_wrap(err, "mount `%s`", m->destination);
-    if (check_proc_mount(m, type, f.bind, src, tfd, err) < 0)
+    if (check_proc_mount(m, type, f.bind, src, resolved, tfd, err) < 0)
         return -1;
     struct fdpath target = husk_fdpath(tfd);
     if (type && strcmp(type, "cgroup") == 0)
