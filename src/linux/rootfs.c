@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -427,7 +428,24 @@ static int write_sysctl(const char *key, const char *value, struct husk_err *err
     return 0;
 }
 
-static int mask_path(const char *p, struct husk_err *err)
+/* What masks files: husk's /dev/null, checked to be the null device. A name can be swapped
+ * for a symlink to a file of the attacker's choice, which a bind would then expose (writable)
+ * on every masked path (CVE-2025-31133); an fd that is char 1:3 cannot be anything else. */
+static int open_devnull(struct husk_err *err)
+{
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/null", &how, sizeof how);
+    if (fd < 0)
+        return husk_err_set(err, errno, "open `/dev/null` to mask paths with");
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != makedev(1, 3)) {
+        close(fd);
+        return husk_err_set(err, 0, "`/dev/null` is not the null device (char 1:3): paths cannot be masked with it");
+    }
+    return fd;
+}
+
+static int mask_path(const char *p, int *devnull, struct husk_err *err)
 {
     struct stat sb;
     if (lstat(p, &sb) < 0)
@@ -435,9 +453,18 @@ static int mask_path(const char *p, struct husk_err *err)
     if (S_ISDIR(sb.st_mode)) {
         if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
             return husk_err_set(err, errno, "mask `%s`", p);
-    } else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0 && errno != ENOENT) {
-        return husk_err_set(err, errno, "mask `%s`", p);
+        return 0;
     }
+    if (*devnull < 0 && (*devnull = open_devnull(err)) < 0)
+        return husk_err_wrap(err, "mask `%s`", p);
+    /* a bind of the fd itself: a copy of its mount, attached on the path */
+    AUTOCLOSE int tree = (int)syscall(SYS_open_tree, *devnull, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0)
+        return husk_err_set(err, errno, "mask `%s`: clone `/dev/null`", p);
+    /* ENOENT: the path went away since lstat, nothing left to mask */
+    if (syscall(SYS_move_mount, tree, "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) < 0 &&
+        errno != ENOENT)
+        return husk_err_set(err, errno, "mask `%s`", p);
     return 0;
 }
 
@@ -463,8 +490,9 @@ int husk_rootfs_finalize(const struct husk_config *c, struct husk_err *err)
     for (size_t i = 0; i < l->readonly_paths.n; i++)
         if (readonly_path(l->readonly_paths.v[i], err) < 0)
             return -1;
+    AUTOCLOSE int devnull = -1;
     for (size_t i = 0; i < l->masked_paths.n; i++)
-        if (mask_path(l->masked_paths.v[i], err) < 0)
+        if (mask_path(l->masked_paths.v[i], &devnull, err) < 0)
             return -1;
     if (c->root_readonly) {
         unsigned long keep = locked_flags("/");
