@@ -303,7 +303,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         struct sync_packet pk;
         if (sync_recv(sv[1], &pk) != 1 || pk.type != SYNC_GO)
             _exit(1);
-        if (console >= 0 && husk_proc_console(console, &proc, &e) < 0)
+        if (console >= 0 && husk_proc_console(console, &proc, false, &e) < 0)
             goto child_fail;
         if (husk_proc_prepare(&proc, cfg, &ar, userns, &sv[1], 1, o->preserve_fds, sv[1], &e) < 0)
             goto child_fail;

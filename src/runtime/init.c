@@ -201,7 +201,7 @@ void husk_init_main(struct init_args *a)
         husk_err_set(&err, errno, "chroot into `%s`", a->rootfs);
         fail(a, &err);
     }
-    if (console >= 0 && husk_proc_console(console, &proc, &err) < 0)
+    if (console >= 0 && husk_proc_console(console, &proc, true, &err) < 0)
         fail(a, &err);
     int keep[] = {a->sync_fd, a->listen_fd};
     if (husk_proc_prepare(&proc, c, &ar, a->new_userns, keep, 2, a->preserve_fds, a->sync_fd, &err) < 0)

@@ -2,6 +2,7 @@
  * rlimits, scheduling, LSM, seccomp, user, capabilities, cwd, environment, exec. */
 #include "process_internal.h"
 #include "init_internal.h"
+#include "husk/cleanup.h"
 #include "husk/fdpass.h"
 #include "husk/procfs.h"
 #include "husk/security.h"
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -44,7 +46,28 @@ int husk_proc_close_fds(const int *keep, size_t nkeep, int preserve_fds, struct 
     }
 }
 
-int husk_proc_console(int sock, const struct husk_process *p, struct husk_err *err)
+/* runtime-linux.md "/dev/console": the init's pty, bound on a file husk makes afresh in the
+ * container's /dev. Never by name: a /dev/console the rootfs (or a process sharing /dev)
+ * planted as a symlink would carry the bind to the file it names, and a FIFO would block the
+ * open (CVE-2025-52565). The file is created exclusively, without following anything, and the
+ * pty is attached to that fd. */
+static int bind_console(int slave, struct husk_err *err)
+{
+    AUTOCLOSE int dev = open("/dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dev < 0)
+        return husk_err_set(err, errno, "open /dev for /dev/console");
+    if (unlinkat(dev, "console", 0) < 0 && errno != ENOENT)
+        return husk_err_set(err, errno, "replace /dev/console");
+    AUTOCLOSE int node = openat(dev, "console", O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0600);
+    if (node < 0)
+        return husk_err_set(err, errno, "create /dev/console");
+    AUTOCLOSE int tree = (int)syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0 || syscall(SYS_move_mount, tree, "", node, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return husk_err_set(err, errno, "bind the pty on /dev/console");
+    return 0;
+}
+
+int husk_proc_console(int sock, const struct husk_process *p, bool bind, struct husk_err *err)
 {
     int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0)
@@ -59,15 +82,10 @@ int husk_proc_console(int sock, const struct husk_process *p, struct husk_err *e
                              .ws_col = (unsigned short)p->console_size.width};
         ioctl(slave, TIOCSWINSZ, &ws);
     }
-    /* runtime-linux.md: /dev/console is the pty when a terminal is asked for. */
-    char name[64];
-    if (ptsname_r(master, name, sizeof name) == 0) {
-        int f = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (f >= 0)
-            close(f);
-        if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
-            return husk_err_set(err, errno, "bind %s on /dev/console", name);
-    }
+    /* exec's process has the pty on its stdio and mounts nothing: a running container's
+     * /dev is the container's to change, and a second `exec -t` must work as the first. */
+    if (bind && bind_console(slave, err) < 0)
+        return -1;
     /* runc's protocol: the fd with its name as the payload */
     if (husk_send_fd(sock, "/dev/ptmx", 9, master) < 0)
         return husk_err_set(err, errno, "send the pty to the console socket");

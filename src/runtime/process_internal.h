@@ -21,11 +21,12 @@ int husk_proc_resolve(const struct husk_process *proc, char *exe, size_t n, stru
 /* no_new_privs, seccomp, execve (of `resolved`, or resolved now). Returns only on failure. */
 int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const char *resolved, int sync,
                    struct husk_err *err);
-/* Terminal: connect to --console-socket (before pivot_root / setns), then open a pty in the
- * container's devpts, send its master there and make it our stdio. */
 /* sched_setaffinity from a "0-3,7" list (execCPUAffinity). */
 int husk_set_affinity(const char *list, const char *what, struct husk_err *err);
+/* Terminal: connect to --console-socket (before pivot_root / setns), then open a pty in the
+ * container's devpts, send its master there and make it our stdio; with bind_console (the
+ * init) also bind it on /dev/console, never for exec. */
 int husk_proc_connect_console(const char *path, struct husk_err *err);
-int husk_proc_console(int sock, const struct husk_process *p, struct husk_err *err);
+int husk_proc_console(int sock, const struct husk_process *p, bool bind_console, struct husk_err *err);
 
 #endif

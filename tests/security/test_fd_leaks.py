@@ -141,12 +141,14 @@ def test_passed_fds_still_reach_the_container_and_the_lock_does_not(husk, tmp_pa
 
 def test_exec_setup_holds_no_host_fd(husk):
     """A process with CAP_SYS_PTRACE looks at exec's process while it sets up (it is in the
-    container's pid namespace from its clone), through /proc/PID/fd. /dev/console made a FIFO
-    holds it there: with a terminal, exec opens /dev/console, which blocks until we read."""
+    container's pid namespace from its clone), through /proc/PID/fd. /etc/passwd made a FIFO
+    holds it there: without HOME in its environment, exec reads /etc/passwd for it, which
+    blocks until we write. (exec -t no longer opens /dev/console, the earlier hold.)"""
     def edit(c):
         for k in ("bounding", "effective", "permitted"):
             c["process"]["capabilities"][k].append("CAP_SYS_PTRACE")
-    cid, p = husk.run(husk.bundle(["sh", "-c", "mkfifo /dev/console; exec sleep 100"], edit=edit), "--detach")
+    cid, p = husk.run(husk.bundle(["sh", "-c", "rm /etc/passwd; mkfifo /etc/passwd; exec sleep 100"], edit=edit),
+                      "--detach")
     assert p.returncode == 0, p.stderr
     from conftest import accept_fd
     sock = str(husk.tmp / "console.sock")
@@ -170,10 +172,11 @@ def test_exec_setup_holds_no_host_fd(husk):
         echo "fd ${f##*/} $(readlink $f)"
         ls -a $f/ 2>/dev/null | sed 's/^/  in: /'
     done
-    cat /dev/console >/dev/null
+    echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd
     """
     try:
-        p = husk.cmd("exec", cid, "sh", "-c", spy, timeout=30)
+        # HOME given: the spy itself must not wait on /etc/passwd
+        p = husk.cmd("exec", "-e", "HOME=/", cid, "sh", "-c", spy, timeout=30)
     finally:
         try:
             victim.wait(timeout=20)
