@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -23,14 +24,43 @@ struct devctx {
     gid_t egid;
 };
 
-/* mknod's mode passes through the umask and its owner is ours: fix either only when they differ */
-static int own_and_mode(const struct devctx *x, int dfd, const char *name, mode_t perm, uid_t uid, gid_t gid)
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+/* chmod of an O_PATH fd: fchmodat2 on it (Linux 6.6), else through its /proc/self/fd link, which
+ * names that inode whatever happens to the path (before pivot_root: the host's /proc). */
+static int fchmod_path_fd(int fd, mode_t mode)
 {
-    if ((uid != x->euid || gid != x->egid) && fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0)
+        return 0;
+    if (errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
         return -1;
-    /* husk_rootfs_devices runs with umask 0: only bits mknod ignores need a chmod */
-    if ((perm & 07000) && fchmodat(dfd, name, perm, 0) < 0)
-        return -1;
+    struct fdpath p = husk_fdpath(fd);
+    return chmod(p.s, mode);
+}
+
+/* mknod's owner is ours: a chown only for someone else. husk_rootfs_devices runs with umask 0,
+ * so only bits mknod ignores need a chmod. Both go through an fd of the node just made, checked
+ * to be it: on a /dev shared with others (a bind of a host directory) the name can be swapped
+ * for a symlink between mknod and chmod, which a chmod by name would follow to any file,
+ * making it setuid (an fd never follows). */
+static int own_and_mode(const struct devctx *x, int dfd, const char *name, mode_t type, dev_t dev, mode_t perm,
+                        uid_t uid, gid_t gid, struct husk_err *err, const char *path)
+{
+    bool chown_it = uid != x->euid || gid != x->egid, chmod_it = perm & 07000;
+    if (!chown_it && !chmod_it)
+        return 0;
+    AUTOCLOSE int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) < 0)
+        return husk_err_set(err, errno, "open the node `%s` just made", path);
+    if ((sb.st_mode & S_IFMT) != type || (type != S_IFIFO && sb.st_rdev != dev))
+        return husk_err_set(err, 0, "`%s` was replaced while husk made it", path);
+    if (chown_it && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+        return husk_err_set(err, errno, "set the owner of `%s`", path);
+    if (chmod_it && fchmod_path_fd(fd, perm) < 0)
+        return husk_err_set(err, errno, "set the mode of `%s`", path);
     return 0;
 }
 
@@ -80,18 +110,19 @@ static int make_device(const struct devctx *x, const char *path, mode_t type, un
             if (errno != EPERM)
                 return husk_err_set(err, errno, "mknod `%s`", path);
             userns = true;   /* no CAP_MKNOD here: fall back to a bind mount */
-        } else if (own_and_mode(x, dfd, namebuf, perm, uid, gid) < 0) {
-            return husk_err_set(err, errno, "set owner and mode of `%s`", path);
+        } else if (own_and_mode(x, dfd, namebuf, type, makedev(major, minor), perm, uid, gid, err, path) < 0) {
+            return -1;
         }
     }
     if (type == S_IFIFO) {
-        if (make_node(dfd, namebuf, S_IFIFO | perm, 0) < 0 || own_and_mode(x, dfd, namebuf, perm, uid, gid) < 0)
+        if (make_node(dfd, namebuf, S_IFIFO | perm, 0) < 0)
             return husk_err_set(err, errno, "mkfifo `%s`", path);
-        return 0;
+        return own_and_mode(x, dfd, namebuf, S_IFIFO, 0, perm, uid, gid, err, path);
     }
     if (userns) {
         unlinkat(dfd, namebuf, 0);
-        int f = openat(dfd, namebuf, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* exclusively: a FIFO planted meanwhile would block the open */
+        int f = openat(dfd, namebuf, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (f < 0)
             return husk_err_set(err, errno, "create `%s`", path);
         close(f);
