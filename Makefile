@@ -40,6 +40,16 @@ endif
 ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude -D_GNU_SOURCE -DHUSK_VERSION='"$(VERSION)"' \
 	$(PKG_CFLAGS) $(CFLAGS)
 
+# The exec trampoline (src/trampoline, include/husk/exeseal.h): freestanding and static, under
+# 1 KiB, embedded into husk by src/linux/exeseal.c (.incbin); the same for every build of husk.
+TRAMPOLINE := build/trampoline/husk-exec
+TRAMPOLINE_FLAGS := -Os -static -nostdlib -ffreestanding -fno-builtin -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-pie -no-pie -Wl,--build-id=none -Wl,-z,norelro \
+	-Wl,-z,noexecstack -Wl,-z,noseparate-code -s -Wall -Wextra -Werror
+$(TRAMPOLINE): src/trampoline/trampoline.c src/trampoline/trampoline_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TRAMPOLINE_FLAGS) -o $@ $<
+
 LIB_SRCS := $(wildcard src/util/*.c src/oci/*.c src/runtime/*.c src/linux/*.c)
 CLI_SRCS := $(wildcard src/cli/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -67,7 +77,7 @@ $(HUSK_BUILD)/husk: $(HUSK_OBJS)
 $(HUSK_BUILD)/%.o: %.c $(wildcard include/husk/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude -Isrc/cli -D_GNU_SOURCE \
-		-DHUSK_OWN_MALLOC -DHUSK_VERSION='"$(VERSION)"' -idirafter $(MUSL_DIR)/include $(CFLAGS) -c -o $@ $<
+		-DHUSK_OWN_MALLOC -DHUSK_VERSION='"$(VERSION)"' -idirafter $(MUSL_DIR)/include $(CFLAGS) $(OBJ_CFLAGS) -c -o $@ $<
 else
   HUSK_BUILD := $(BUILD)
 
@@ -80,7 +90,10 @@ husk: $(HUSK_BUILD)/husk
 
 $(BUILD)/%.o: %.c $(wildcard include/husk/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc/cli -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) -Isrc/cli -c -o $@ $<
+
+$(BUILD)/src/linux/exeseal.o $(HUSK_BUILD)/src/linux/exeseal.o: $(TRAMPOLINE)
+$(BUILD)/src/linux/exeseal.o $(HUSK_BUILD)/src/linux/exeseal.o: OBJ_CFLAGS := -DHUSK_TRAMPOLINE='"$(CURDIR)/$(TRAMPOLINE)"'
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) $(BUILD)/src/cli/args.o
 	@mkdir -p $(dir $@)
@@ -130,7 +143,7 @@ install: husk
 # build/musl (the libraries scripts/musl-deps.sh built) and build/vm (the downloaded kernel)
 # are inputs, not outputs: `make distclean` removes them too
 clean:
-	rm -rf build/release build/sanitize build/musl-release husk bench/bench bench/floor bench/spawn bench/results.json
+	rm -rf build/release build/sanitize build/musl-release build/trampoline husk bench/bench bench/floor bench/spawn bench/results.json
 
 distclean: clean
 	rm -rf build

@@ -78,5 +78,8 @@ int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *err);
 /* Present from the moment the state is saved until the init is ready: status "creating". */
 #define HUSK_CREATING_MARK "creating"
 #define HUSK_CONFIG_COPY "config.json"
+/* Present once an `exec` gave a process CAP_SYS_PTRACE that config.json does not: every
+ * later exec runs from a sealed copy of husk (include/husk/exeseal.h). */
+#define HUSK_PTRACE_MARK "ptrace"
 
 #endif

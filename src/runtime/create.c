@@ -3,6 +3,7 @@
 #include "husk/cgroup.h"
 #include "husk/container.h"
 #include "husk/fdpass.h"
+#include "husk/exeseal.h"
 #include "husk/fileio.h"
 #include "husk/hooks.h"
 #include "husk/log.h"
@@ -252,6 +253,14 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0 ||
         husk_unsupported_check(cfg, err) < 0)
         goto fail_early;
+    /* A container process with CAP_SYS_PTRACE in our user namespace opens /proc/1/exe of
+     * the init waiting for `start` despite PR_SET_DUMPABLE 0, and keeps it: for such a
+     * config the init must not be a fork of the host's binary (CVE-2019-5736). Not when the
+     * container is the host's root anyway (husk_caps_host_root): a copy would protect
+     * nothing there and costs ~0.8 ms. */
+    if (!husk_config_namespace(cfg, CLONE_NEWUSER) && husk_caps_allow_ptrace(&cfg->process) &&
+        !husk_caps_host_root(&cfg->process) && husk_self_seal(err) < 0)
+        goto fail_early;
     if (!husk_config_namespace(cfg, CLONE_NEWNS) && cfg->n_mounts)
         husk_warn("no mount namespace: the %zu configured mounts are not made (they would land on the host)",
                   cfg->n_mounts);
@@ -466,6 +475,16 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     close(mark);
     if (husk_state_save(dirfd, st, err) < 0)
         goto fail;
+    /* The init execs its program through this (CVE-2019-5736): made here, where we would
+     * otherwise wait for the init, ahead of HOOKS_DONE and the early start. A failed send
+     * means the init is gone: its error comes next. */
+    if (cfg->has_process) {
+        int tramp = husk_trampoline_memfd(err);
+        if (tramp < 0)
+            goto fail;
+        sync_send_fd(sv[0], SYNC_TRAMPOLINE_FD, tramp);
+        close(tramp);
+    }
     /* `run` with nothing to do between READY and start: the go is queued now, while the init is
      * still building, so it execs at READY without waiting for us to wake and answer. The init
      * reads the socket only for HOOKS_DONE before its start, hence not with those hooks; and a

@@ -1,8 +1,10 @@
 /* `exec`: a new process in a running container's namespaces and cgroups, set up as
  * `create` sets up the init (runc's exec; runtime.md has no exec operation). */
 #include "husk/cgroup.h"
+#include "husk/cleanup.h"
 #include "husk/container.h"
 #include "husk/fdpass.h"
+#include "husk/exeseal.h"
 #include "husk/fileio.h"
 #include "husk/procfs.h"
 #include "husk/security.h"
@@ -149,6 +151,115 @@ static int build_process(const struct husk_exec_opts *o, const struct husk_confi
     return 0;
 }
 
+/* What the intermediate (and the process it forks into the container) needs. */
+struct exec_mid {
+    const struct husk_config *cfg;
+    struct husk_process *proc;
+    struct husk_arena *ar;
+    const struct husk_stdio_relay *relay;
+    const int *nsfd;
+    int cgfd, sync, parent_sync, console, floor, preserve_fds;
+    bool userns;
+};
+
+static __attribute__((noreturn)) void mid_fail(struct exec_mid *m, struct husk_err *e)
+{
+    sync_send(m->sync, SYNC_ERROR, e->code, e->msg);
+    _exit(1);
+}
+
+/* The intermediate: joins the container's namespaces and forks the process that runs in
+ * them (a pid namespace applies to children only). It shares husk's memory (CLONE_VM |
+ * CLONE_VFORK) but not its fds: no copy of husk's page tables for a process that lives
+ * ~50 µs. Never returns. */
+static int exec_mid(void *arg)
+{
+    struct exec_mid *m = arg;
+    struct husk_err e = {0};
+    close(m->parent_sync);
+    if (husk_stdio_relay_use(m->relay) < 0) {
+        husk_err_set(&e, errno, "stdio pipes");
+        mid_fail(m, &e);
+    }
+    /* Until exec replaces us, /proc/PID/exe is the host's husk: keep the container's
+     * processes from opening it (CVE-2019-5736). The flag belongs to the memory we share:
+     * husk's own process is not dumpable either from here. */
+    prctl(PR_SET_DUMPABLE, 0);
+    /* The process cloned below is in the container's pid namespace, where a process with
+     * CAP_SYS_PTRACE can open its /proc/PID/fd/N until it execs: of our fds only what the
+     * setup needs goes on, nothing that leads to the host (the state directory, the log
+     * file, ...). The namespace fds close as they are joined, the cgroup fd first thing
+     * in the child. */
+    int keep[N_NS + 3];
+    size_t nkeep = 0;
+    keep[nkeep++] = m->sync;
+    if (m->console >= 0)
+        keep[nkeep++] = m->console;
+    if (m->cgfd >= 0)
+        keep[nkeep++] = m->cgfd;
+    for (size_t i = 0; i < N_NS; i++)
+        if (m->nsfd[i] >= 0)
+            keep[nkeep++] = m->nsfd[i];
+    /* any /proc handle from before is the host's, not the container's we are joining (the
+     * handle's number is in the memory we share: husk's own copy of the fd merely stays open) */
+    husk_procfs_close();
+    if (husk_proc_close_fds(keep, nkeep, m->preserve_fds, &e) < 0)
+        mid_fail(m, &e);
+    /* config.md execCPUAffinity.initial: where we run before entering the cgroup */
+    if (m->proc->exec_cpu_initial && husk_set_affinity(m->proc->exec_cpu_initial, "execCPUAffinity.initial", &e) < 0)
+        mid_fail(m, &e);
+    for (size_t i = 0; i < N_NS; i++) {
+        if (m->nsfd[i] >= 0 && setns(m->nsfd[i], join_order[i]) < 0) {
+            husk_err_set(&e, errno, "join the container's %s namespace", husk_ns_name(join_order[i]));
+            mid_fail(m, &e);
+        }
+        if (m->nsfd[i] >= 0)
+            close(m->nsfd[i]);
+    }
+    struct clone_args ca = {.exit_signal = SIGCHLD};
+    bool placed = false;
+    pid_t pid = -1;
+    if (m->cgfd >= 0) {
+        ca.flags = CLONE_INTO_CGROUP;
+        ca.cgroup = (unsigned long long)m->cgfd;
+        pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+        placed = pid >= 0;
+    }
+    if (pid < 0) {
+        ca.flags = 0;
+        ca.cgroup = 0;
+        pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+    }
+    if (pid < 0) {
+        husk_err_set(&e, errno, "fork the exec process");
+        mid_fail(m, &e);
+    }
+    if (pid > 0) {
+        sync_send(m->sync, SYNC_PID, pid, placed ? "1" : "0");
+        _exit(0);
+    }
+    /* The process in the container: the host's cgroup directory goes at once. GO brings
+     * the sealed trampoline its program is exec'd through (CVE-2019-5736). */
+    if (m->cgfd >= 0)
+        close(m->cgfd);
+    struct sync_packet pk;
+    if (sync_recv(m->sync, &pk) != 1 || pk.type != SYNC_GO || pk.fd < 0)
+        _exit(1);
+    /* above stdio and the preserved fds, which the console and the program take */
+    int tramp = pk.fd;
+    if (tramp < m->floor && ((tramp = fcntl(pk.fd, F_DUPFD_CLOEXEC, m->floor)) < 0 || close(pk.fd) < 0))
+        _exit(1);
+    if (m->console >= 0 && husk_proc_console(m->console, m->proc, false, &e) < 0)
+        goto child_fail;
+    int held[] = {m->sync, tramp};
+    if (husk_proc_prepare(m->proc, m->cfg, m->ar, m->userns, held, 2, m->preserve_fds, m->sync, &e) < 0)
+        goto child_fail;
+    husk_proc_exec(m->proc, m->cfg, NULL, m->sync, tramp, 127, &e);
+child_fail:
+    sync_send(m->sync, SYNC_ERROR, e.code, e.msg);
+    _exit(127);
+}
+
 int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
 {
     if (husk_id_validate(o->id, err) < 0 || husk_fds_check_passed(o->preserve_fds, "--preserve-fds", err) < 0)
@@ -161,7 +272,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     struct husk_config *cfg = NULL;
     struct husk_arena ar = {0};
     struct husk_process proc;
-    int nsfd[N_NS], sv[2] = {-1, -1}, console = -1, cgfd = -1, rc = -1;
+    int nsfd[N_NS], sv[2] = {-1, -1}, console = -1, cgfd = -1, tramp = -1, rc = -1;
     struct husk_stdio_relay relay = {{-1, -1, -1}, {-1, -1, -1}};
     for (size_t i = 0; i < N_NS; i++)
         nsfd[i] = -1;
@@ -183,19 +294,52 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     }
     if (husk_seccomp_prepare(cfg, o->root, err) < 0)
         goto out;
-    /* The container's namespaces that differ from ours. */
-    for (size_t i = 0; i < N_NS; i++) {
-        char path[64], self[64];
-        struct stat a, b;
-        snprintf(path, sizeof path, "/proc/%d/ns/%s", st.pid, husk_ns_proc_name(join_order[i]));
-        snprintf(self, sizeof self, "/proc/self/ns/%s", husk_ns_proc_name(join_order[i]));
-        if (stat(path, &a) < 0 || stat(self, &b) < 0 || a.st_ino == b.st_ino)
-            continue;
-        if ((nsfd[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-            husk_err_set(err, errno, "open `%s`", path);
+    /* The container's namespaces that differ from ours, looked up from the two ns
+     * directories rather than by full /proc paths (two lookups fewer each). */
+    {
+        char dir[64];
+        snprintf(dir, sizeof dir, "/proc/%d/ns", st.pid);
+        AUTOCLOSE int theirs = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        AUTOCLOSE int ours = openat(AT_FDCWD, "/proc/self/ns", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (theirs < 0 || ours < 0) {
+            husk_err_set(err, errno, "open `%s`", theirs < 0 ? dir : "/proc/self/ns");
             goto out;
         }
-        userns |= join_order[i] == CLONE_NEWUSER;
+        for (size_t i = 0; i < N_NS; i++) {
+            const char *name = husk_ns_proc_name(join_order[i]);
+            struct stat a, b;
+            if (fstatat(theirs, name, &a, 0) < 0 || fstatat(ours, name, &b, 0) < 0 || a.st_ino == b.st_ino)
+                continue;
+            if ((nsfd[i] = openat(theirs, name, O_RDONLY | O_CLOEXEC)) < 0) {
+                husk_err_set(err, errno, "open `%s/%s`", dir, name);
+                goto out;
+            }
+            userns |= join_order[i] == CLONE_NEWUSER;
+        }
+    }
+    /* A container process with CAP_SYS_PTRACE in our user namespace opens /proc/PID/exe of
+     * our child in the container despite PR_SET_DUMPABLE 0 (CVE-2019-5736): when the config,
+     * this exec or an earlier one grants it, husk runs from a sealed copy of itself; not in a
+     * container that is the host's root anyway (husk_caps_host_root). */
+    if (!userns && !husk_caps_host_root(&cfg->process)) {
+        bool cfg_ptrace = husk_caps_allow_ptrace(&cfg->process), our_ptrace = husk_caps_allow_ptrace(&proc);
+        if (our_ptrace && !cfg_ptrace) {
+            /* create sealed no copy for the init, which waits as the host's binary */
+            if (s == HUSK_CREATED) {
+                husk_err_set(err, 0, "exec: CAP_SYS_PTRACE, which config.json does not grant, would reach husk's "
+                                     "binary through the init of container \"%s\": start it first", o->id);
+                goto out;
+            }
+            int mark = openat(dirfd, HUSK_PTRACE_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+            if (mark < 0) {
+                husk_err_set(err, errno, "exec: mark the container as holding CAP_SYS_PTRACE");
+                goto out;
+            }
+            close(mark);
+        }
+        if ((cfg_ptrace || our_ptrace || faccessat(dirfd, HUSK_PTRACE_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0) &&
+            husk_self_seal(err) < 0)
+            goto out;
     }
     /* The container may have exited while we looked: a recycled pid must not be joined. */
     if (husk_proc_start_time(st.pid) != st.start_time) {
@@ -223,94 +367,16 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     sv[1] = child_sync;
     if (!o->detach)
         prctl(PR_SET_CHILD_SUBREAPER, 1);
-    pid_t mid = fork();
+    /* the intermediate's own stack; the process it forks gets a copy of it */
+    static char mid_stack[128 * 1024] __attribute__((aligned(16)));
+    struct exec_mid m = {
+        .cfg = cfg, .proc = &proc, .ar = &ar, .relay = &relay, .nsfd = nsfd, .cgfd = cgfd, .sync = sv[1],
+        .parent_sync = sv[0], .console = console, .floor = floor, .preserve_fds = o->preserve_fds, .userns = userns,
+    };
+    pid_t mid = clone(exec_mid, mid_stack + sizeof mid_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &m);
     if (mid < 0) {
         husk_err_set(err, errno, "fork");
         goto out;
-    }
-    if (mid == 0) {
-        struct husk_err e = {0};
-        close(sv[0]);
-        if (husk_stdio_relay_use(&relay) < 0) {
-            husk_err_set(&e, errno, "stdio pipes");
-            sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
-            _exit(1);
-        }
-        /* Until exec replaces us, /proc/PID/exe is the host's husk: keep the container's
-         * processes from opening it (CVE-2019-5736). */
-        prctl(PR_SET_DUMPABLE, 0);
-        /* The process cloned below is in the container's pid namespace, where a process with
-         * CAP_SYS_PTRACE can open its /proc/PID/fd/N until it execs: of our fds only what the
-         * setup needs goes on, nothing that leads to the host (the state directory, the log
-         * file, ...). The namespace fds close as they are joined, the cgroup fd first thing
-         * in the child. */
-        int keep[N_NS + 3];
-        size_t nkeep = 0;
-        keep[nkeep++] = sv[1];
-        if (console >= 0)
-            keep[nkeep++] = console;
-        if (cgfd >= 0)
-            keep[nkeep++] = cgfd;
-        for (size_t i = 0; i < N_NS; i++)
-            if (nsfd[i] >= 0)
-                keep[nkeep++] = nsfd[i];
-        /* any /proc handle from before is the host's, not the container's we are joining */
-        husk_procfs_close();
-        if (husk_proc_close_fds(keep, nkeep, o->preserve_fds, &e) < 0) {
-            sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
-            _exit(1);
-        }
-        /* config.md execCPUAffinity.initial: where we run before entering the cgroup */
-        if (proc.exec_cpu_initial && husk_set_affinity(proc.exec_cpu_initial, "execCPUAffinity.initial", &e) < 0) {
-            sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
-            _exit(1);
-        }
-        for (size_t i = 0; i < N_NS; i++) {
-            if (nsfd[i] >= 0 && setns(nsfd[i], join_order[i]) < 0) {
-                husk_err_set(&e, errno, "join the container's %s namespace", husk_ns_name(join_order[i]));
-                sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
-                _exit(1);
-            }
-            if (nsfd[i] >= 0)
-                close(nsfd[i]);
-        }
-        struct clone_args ca = {.exit_signal = SIGCHLD};
-        bool placed = false;
-        pid_t pid = -1;
-        if (cgfd >= 0) {
-            ca.flags = CLONE_INTO_CGROUP;
-            ca.cgroup = (unsigned long long)cgfd;
-            pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
-            placed = pid >= 0;
-        }
-        if (pid < 0) {
-            ca.flags = 0;
-            ca.cgroup = 0;
-            pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
-        }
-        if (pid < 0) {
-            husk_err_set(&e, errno, "fork the exec process");
-            sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
-            _exit(1);
-        }
-        if (pid > 0) {
-            sync_send(sv[1], SYNC_PID, pid, placed ? "1" : "0");
-            _exit(0);
-        }
-        /* The process in the container: the host's cgroup directory goes at once. */
-        if (cgfd >= 0)
-            close(cgfd);
-        struct sync_packet pk;
-        if (sync_recv(sv[1], &pk) != 1 || pk.type != SYNC_GO)
-            _exit(1);
-        if (console >= 0 && husk_proc_console(console, &proc, false, &e) < 0)
-            goto child_fail;
-        if (husk_proc_prepare(&proc, cfg, &ar, userns, &sv[1], 1, o->preserve_fds, sv[1], &e) < 0)
-            goto child_fail;
-        husk_proc_exec(&proc, cfg, NULL, sv[1], &e);
-    child_fail:
-        sync_send(sv[1], SYNC_ERROR, e.code, e.msg);
-        _exit(127);
     }
     close(sv[1]);
     sv[1] = -1;
@@ -319,20 +385,28 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         close(console);
         console = -1;
     }
+    /* sent with GO; made while the process runs to its recv */
+    tramp = husk_trampoline_memfd(err);
     struct sync_packet pk;
     int r = sync_recv(sv[0], &pk);
-    waitpid(mid, NULL, 0);
-    if (r != 1 || pk.type != SYNC_PID) {
-        husk_err_set(err, 0, "%s", r == 1 && pk.type == SYNC_ERROR ? pk.msg : "exec: setup failed");
+    if (r != 1 || pk.type != SYNC_PID || tramp < 0) {
+        if (r == 1 && pk.type == SYNC_PID)
+            kill(pk.value, SIGKILL);
+        else if (tramp >= 0)
+            husk_err_set(err, 0, "%s", r == 1 && pk.type == SYNC_ERROR ? pk.msg : "exec: setup failed");
+        waitpid(mid, NULL, 0);
         goto out;
     }
     pid_t pid = pk.value;
-    if (husk_cgroup_enter(&cg, pid, pk.msg[0] == '1', err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0) {
+    if (husk_cgroup_enter(&cg, pid, pk.msg[0] == '1', err) < 0 || sync_send_fd(sv[0], SYNC_GO, tramp) < 0) {
         kill(pid, SIGKILL);
+        waitpid(mid, NULL, 0);
         if (!o->detach)
             waitpid(pid, NULL, 0);
         goto out;
     }
+    /* the intermediate exits once it has sent the pid: reaped off the way to GO */
+    waitpid(mid, NULL, 0);
     while ((r = sync_recv(sv[0], &pk)) == 1 && pk.type == SYNC_SECCOMP) {
         char *doc = husk_state_json(&st, s, 0);
         int fr = husk_seccomp_forward(cfg, pk.fd, pid, doc ? doc : "{}", err);
@@ -371,6 +445,8 @@ out:
     if (cgfd >= 0)
         close(cgfd);
     husk_stdio_relay_close(&relay);
+    if (tramp >= 0)
+        close(tramp);
     husk_config_free(cfg);
     husk_arena_free(&ar);
     husk_state_free(&st);

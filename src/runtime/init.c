@@ -3,6 +3,7 @@
 #include "init_internal.h"
 #include "process_internal.h"
 #include "husk/fdpass.h"
+#include "husk/exeseal.h"
 #include "husk/hooks.h"
 #include "husk/log.h"
 #include "husk/procfs.h"
@@ -64,6 +65,8 @@ int sync_recv(int fd, struct sync_packet *p)
     if (n <= 0)
         return n < 0 ? -1 : 0;
     p->msg[sizeof p->msg - 1] = '\0';
+    if (p->type == SYNC_EXEC_FAILED)
+        husk_proc_exec_failed(p);
     return 1;
 }
 
@@ -77,6 +80,19 @@ static bool has_new(const struct husk_config *c, int type)
 {
     const struct husk_namespace *ns = husk_config_namespace(c, type);
     return ns && !ns->path;
+}
+
+/* fd moved above stdio and the preserved fds, which the console and the program take */
+static int above_preserved(const struct init_args *a, int fd)
+{
+    int floor = 3 + (a->preserve_fds > 0 ? a->preserve_fds : 0);
+    if (fd < 0 || fd >= floor)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    if (moved < 0)
+        _exit(1);
+    close(fd);
+    return moved;
 }
 
 /* `start`'s one-byte go ("S") on fd */
@@ -140,6 +156,9 @@ void husk_init_main(struct init_args *a)
     prctl(PR_SET_DUMPABLE, 0);
     if (sync_recv(a->sync_fd, &pk) != 1 || pk.type != SYNC_GO)
         _exit(1);
+    /* The program is exec'd through the sealed trampoline (CVE-2019-5736), which `create`
+     * makes while we build and sends after GO: it may come before HOOKS_DONE. */
+    int tramp = -1;
     /* The parent's state document carries our host pid; keep it for the hooks we run. */
     static char go_state[sizeof pk.msg];
     if (pk.msg[0]) {
@@ -189,6 +208,11 @@ void husk_init_main(struct init_args *a)
     if (c->hooks[HUSK_HOOK_PRESTART].n || c->hooks[HUSK_HOOK_CREATE_RUNTIME].n) {
         if (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL) < 0 || sync_recv(a->sync_fd, &pk) != 1)
             _exit(1);
+        if (pk.type == SYNC_TRAMPOLINE_FD) {
+            tramp = above_preserved(a, pk.fd);
+            if (sync_recv(a->sync_fd, &pk) != 1)
+                _exit(1);
+        }
         if (pk.type != SYNC_HOOKS_DONE)
             _exit(1);
     }
@@ -203,8 +227,14 @@ void husk_init_main(struct init_args *a)
     }
     if (console >= 0 && husk_proc_console(console, &proc, true, &err) < 0)
         fail(a, &err);
-    int keep[] = {a->sync_fd, a->listen_fd};
-    if (husk_proc_prepare(&proc, c, &ar, a->new_userns, keep, 2, a->preserve_fds, a->sync_fd, &err) < 0)
+    /* after the console took fds 0-2, before any filter */
+    if (c->has_process && tramp < 0) {
+        if (sync_recv(a->sync_fd, &pk) != 1 || pk.type != SYNC_TRAMPOLINE_FD || pk.fd < 0)
+            _exit(1);
+        tramp = above_preserved(a, pk.fd);
+    }
+    int keep[] = {a->sync_fd, a->listen_fd, tramp};
+    if (husk_proc_prepare(&proc, c, &ar, a->new_userns, keep, 3, a->preserve_fds, a->sync_fd, &err) < 0)
         fail(a, &err);
 
     /* A missing program fails `create`, as with runc: engines read that error from the
@@ -247,6 +277,6 @@ void husk_init_main(struct init_args *a)
         husk_err_set(&err, 0, "cannot start: config.json has no process to run");
         fail(a, &err);
     }
-    husk_proc_exec(&proc, c, exe, conn, &err);
+    husk_proc_exec(&proc, c, exe, conn, tramp, 1, &err);
     fail(a, &err);
 }

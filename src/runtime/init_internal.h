@@ -8,6 +8,7 @@
 #include "husk/config.h"
 #include "husk/container.h"
 #include "husk/state.h"
+#include "../trampoline/trampoline_abi.h"
 
 enum sync_msg {
     SYNC_GO = 1,        /* parent → init: id maps are written */
@@ -17,6 +18,10 @@ enum sync_msg {
     SYNC_ERROR,         /* init → parent: message follows */
     SYNC_PID,           /* intermediate → parent: the init's pid */
     SYNC_SECCOMP,       /* → the husk process: the seccomp notify fd, for the listener */
+    SYNC_TRAMPOLINE_FD, /* create → init, after GO: the sealed exec trampoline (exeseal.h) */
+    /* exec trampoline → husk: the program's execve failed (trampoline_abi.h); sync_recv
+     * turns it into SYNC_ERROR with the message husk_proc_exec would have given */
+    SYNC_EXEC_FAILED = HUSK_SYNC_EXEC_FAILED,
 };
 
 struct sync_packet {

@@ -309,8 +309,26 @@ int husk_set_affinity(const char *list, const char *what, struct husk_err *err)
     return 0;
 }
 
+/* the program's execve failed with `code`: the message, with a hint when the filter is the
+ * likely cause (the program was found) */
+static void exec_failed(struct husk_err *err, int code, const char *prog, bool seccomp)
+{
+    exec_error(err, code, prog);
+    if ((code == EPERM || code == EACCES || code == ENOSYS) && seccomp)
+        husk_err_wrap(err, "linux.seccomp may block execve");
+}
+
+void husk_proc_exec_failed(struct sync_packet *p)
+{
+    struct husk_err e = {0};
+    exec_failed(&e, p->value, p->msg + (p->msg[0] != '\0'), p->msg[0] == 's');
+    p->type = SYNC_ERROR;
+    p->value = e.code;
+    snprintf(p->msg, sizeof p->msg, "%s", e.msg);
+}
+
 int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const char *resolved, int sync,
-                   struct husk_err *err)
+                   int trampoline, int status, struct husk_err *err)
 {
     char found[4096];
     const char *exe = resolved;
@@ -319,6 +337,24 @@ int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const
             return -1;
         exe = found;
     }
+    /* CVE-2019-5736: the program's exec resolves `#!/proc/self/exe` (or a PT_INTERP that
+     * names it) against our /proc/self/exe, the host's husk binary; exec'd from the sealed
+     * trampoline, that is the trampoline. It gets the sync socket open to report a failed
+     * exec and marks it CLOEXEC itself. All of this before the filter below, which may not
+     * allow what it takes. */
+    AUTOFREE char **argv = malloc((proc->args.n + HUSK_TRAMPOLINE_ARGS + 1) * sizeof *argv);
+    if (!argv)
+        return husk_err_set(err, ENOMEM, "exec");
+    char fdnum[16], flags[3] = {c->linux_.seccomp.set ? 's' : '-', (char)status, '\0'};
+    snprintf(fdnum, sizeof fdnum, "%d", sync);
+    argv[0] = (char *)HUSK_TRAMPOLINE_ARGV0;
+    argv[1] = fdnum;
+    argv[2] = flags;
+    argv[3] = (char *)exe;
+    memcpy(argv + HUSK_TRAMPOLINE_ARGS, proc->args.v, proc->args.n * sizeof *argv);
+    argv[HUSK_TRAMPOLINE_ARGS + proc->args.n] = NULL;
+    if (fcntl(sync, F_SETFD, 0) < 0)
+        return husk_err_set(err, errno, "exec: keep the sync socket for the trampoline");
     if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return husk_err_set(err, errno, "set no_new_privs");
     if (c->linux_.seccomp.set && proc->no_new_privileges && load_seccomp(&c->linux_.seccomp, sync, err) < 0)
@@ -326,11 +362,11 @@ int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const
     if (proc->exec_cpu_final && husk_set_affinity(proc->exec_cpu_final, "execCPUAffinity.final", err) < 0)
         return -1;
     char *none[] = {NULL};
-    execve(exe, proc->args.v, proc->env.n ? proc->env.v : none);
+    syscall(SYS_execveat, trampoline, "", argv, proc->env.n ? proc->env.v : none, AT_EMPTY_PATH);
     int e = errno;
     exec_error(err, e, proc->args.v[0]);
-    /* the program was found: a refusal now is most likely the filter we just loaded */
+    /* the filter we just loaded may allow execve but not execveat */
     if ((e == EPERM || e == EACCES || e == ENOSYS) && c->linux_.seccomp.set)
-        husk_err_wrap(err, "linux.seccomp may block execve");
+        husk_err_wrap(err, "linux.seccomp may block execveat, which husk's exec trampoline needs");
     return -1;
 }

@@ -18,9 +18,17 @@ int husk_proc_close_fds(const int *keep, size_t nkeep, int preserve_fds, struct 
 /* The program's path through the container's PATH, as execvp would find it; the error is
  * runc's `exec: "prog": ...`. */
 int husk_proc_resolve(const struct husk_process *proc, char *exe, size_t n, struct husk_err *err);
-/* no_new_privs, seccomp, execve (of `resolved`, or resolved now). Returns only on failure. */
+/* no_new_privs, seccomp, then the exec trampoline (`trampoline`, husk_trampoline_memfd)
+ * execs `resolved` (or the program resolved now). Returns only on failure; a failure of the
+ * program's own execve comes from the trampoline over `sync` as SYNC_EXEC_FAILED, exit code
+ * `status`. */
 int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const char *resolved, int sync,
-                   struct husk_err *err);
+                   int trampoline, int status, struct husk_err *err);
+/* The SYNC_EXEC_FAILED packet made into SYNC_ERROR: runc's `exec: "prog": reason`. */
+struct sync_packet;
+void husk_proc_exec_failed(struct sync_packet *p);
+/* Terminal: connect to --console-socket (before pivot_root / setns), then open a pty in the
+ * container's devpts, send its master there and make it our stdio. */
 /* sched_setaffinity from a "0-3,7" list (execCPUAffinity). */
 int husk_set_affinity(const char *list, const char *what, struct husk_err *err);
 /* Terminal: connect to --console-socket (before pivot_root / setns), then open a pty in the
