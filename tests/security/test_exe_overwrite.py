@@ -22,6 +22,19 @@ def attacker(tmp_path_factory):
     return out
 
 
+@pytest.fixture
+def target(decoy):
+    """The decoy, put back after a successful attack so that its cleanup (delete --force)
+    runs husk and not the attacker's marker, leaving no container behind."""
+    yield decoy
+    if not binary_intact(decoy):
+        fresh = decoy.binary + ".restored"
+        with open(fresh, "wb") as f:
+            f.write(decoy.original)
+        os.chmod(fresh, 0o755)
+        os.replace(fresh, decoy.binary)
+
+
 def attack_bundle(decoy, attacker, args, edit=None):
     b = decoy.bundle(args, edit=edit)
     shutil.copy2(attacker, b / "rootfs" / "attacker")
@@ -52,7 +65,8 @@ def add_caps(*caps):
     return edit
 
 
-def test_exec_of_proc_self_exe_script(decoy, attacker):
+def test_exec_of_proc_self_exe_script(target, attacker):
+    decoy = target
     """The issue's attack: pid 1 turns /bin/date into `#!/proc/self/exe`; `exec c /bin/date`
     must not run husk in the container."""
     b = attack_bundle(decoy, attacker, attacker_args(decoy, "--script", "/bin/date", "--fifo", "/tmp/fifo"))
@@ -65,7 +79,8 @@ def test_exec_of_proc_self_exe_script(decoy, attacker):
     assert binary_intact(decoy), log
 
 
-def test_init_of_proc_self_exe_script(decoy, attacker):
+def test_init_of_proc_self_exe_script(target, attacker):
+    decoy = target
     """The same through the init: config.json's process is the `#!/proc/self/exe` script. In
     the host's pid namespace the attacker outlives the init it watches."""
     def edit(c):
@@ -85,7 +100,8 @@ def test_init_of_proc_self_exe_script(decoy, attacker):
     assert binary_intact(decoy), log
 
 
-def test_created_init_exe_with_cap_sys_ptrace(decoy, attacker):
+def test_created_init_exe_with_cap_sys_ptrace(target, attacker):
+    decoy = target
     """CAP_SYS_PTRACE opens /proc/1/exe of the created init despite PR_SET_DUMPABLE 0; once
     `start` has exec'd the program, that handle must not reopen husk's binary for writing."""
     b = attack_bundle(decoy, attacker, ["sleep", "100"], edit=add_caps("CAP_SYS_PTRACE"))
