@@ -850,6 +850,10 @@ int main(int argc, char **argv)
     }
     fprintf(json, "\n  }");
 done:
+    /* whatever a partial run (--only) left running: the exec case's sleepers outlived it */
+    for (int r = 0; r < nrt; r++)
+        if (rts[r].ok && rts[r].kind == RUNTIME)
+            remove_all(&rts[r]);
     if (do_scaling && rts[0].ok)
         scaling(&rts[0], json);
     fprintf(json, "\n}\n");

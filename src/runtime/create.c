@@ -457,6 +457,16 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         husk_err_set(err, errno, "signal the container init");
         goto fail;
     }
+    /* The init execs its program through this (CVE-2019-5736): made while it builds, sent
+     * first (ahead of HOOKS_DONE and the early start) so that it is there long before the
+     * init looks for it. A failed send means the init is gone: its error comes next. */
+    if (cfg->has_process) {
+        int tramp = husk_trampoline_memfd(err);
+        if (tramp < 0)
+            goto fail;
+        sync_send_fd(sv[0], SYNC_TRAMPOLINE_FD, tramp);
+        close(tramp);
+    }
     /* While the init builds its rootfs on the other CPU: the saved config and the state,
      * marked "creating" for readers that take no lock (`list`). Our lock on the directory
      * keeps other husk commands out until create is done; a failure below removes both. */
@@ -475,16 +485,6 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     close(mark);
     if (husk_state_save(dirfd, st, err) < 0)
         goto fail;
-    /* The init execs its program through this (CVE-2019-5736): made here, where we would
-     * otherwise wait for the init, ahead of HOOKS_DONE and the early start. A failed send
-     * means the init is gone: its error comes next. */
-    if (cfg->has_process) {
-        int tramp = husk_trampoline_memfd(err);
-        if (tramp < 0)
-            goto fail;
-        sync_send_fd(sv[0], SYNC_TRAMPOLINE_FD, tramp);
-        close(tramp);
-    }
     /* `run` with nothing to do between READY and start: the go is queued now, while the init is
      * still building, so it execs at READY without waiting for us to wake and answer. The init
      * reads the socket only for HOOKS_DONE before its start, hence not with those hooks; and a
