@@ -324,7 +324,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     if (!userns && !husk_caps_host_root(&cfg->process)) {
         bool cfg_ptrace = husk_caps_allow_ptrace(&cfg->process), our_ptrace = husk_caps_allow_ptrace(&proc);
         if (our_ptrace && !cfg_ptrace) {
-            /* create sealed no copy for the init, which waits as the host's binary */
+            /* create made no sealed copy for this config: a created init is the host's binary */
             if (s == HUSK_CREATED) {
                 husk_err_set(err, 0, "exec: CAP_SYS_PTRACE, which config.json does not grant, would reach husk's "
                                      "binary through the init of container \"%s\": start it first", o->id);
