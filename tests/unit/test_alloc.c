@@ -43,6 +43,26 @@ int main(void)
     char *bigger = husk_realloc(big, 3 << 20);
     CHECK(bigger != NULL && bigger[(1 << 20) - 1] == 1);
     husk_free(bigger);
+    /* a big block grown one pointer at a time (yajl's arrays) doubles, so the number of
+     * times it moves is logarithmic, and keeps what was written */
+    void **arr = NULL;
+    size_t grew = 0, last = 0, ok = 1;
+    for (size_t i = 0; i < (1u << 20); i++) {
+        arr = husk_realloc(arr, (i + 1) * sizeof *arr);
+        if (!arr)
+            break;
+        arr[i] = (void *)i;
+        if (husk_alloc_size(arr) != last) {
+            last = husk_alloc_size(arr);
+            grew++;
+        }
+    }
+    CHECK(arr != NULL);
+    for (size_t i = 0; arr && i < (1u << 20); i += 4093)
+        ok &= arr[i] == (void *)i;
+    CHECK(ok);
+    CHECK(grew < 40);
+    husk_free(arr);
     /* calloc zeroes reused memory and refuses overflowing products */
     char *z = husk_alloc(64);
     memset(z, 0xff, 64);
