@@ -33,7 +33,8 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 BUILD := build/release
 ifeq ($(SANITIZE),1)
-  CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+  # UBSan stops at the first report, so a unit test that reaches undefined behaviour fails
+  CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
   LDFLAGS += -fsanitize=address,undefined
   BUILD := build/sanitize
 endif

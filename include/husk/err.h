@@ -17,4 +17,8 @@ int husk_err_wrap(struct husk_err *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void husk_err_clear(struct husk_err *e);
 
+/* s as a double-quoted C/JSON literal ("a\nb" for a newline), cut with "..." to fit n bytes:
+ * how names from the user (container ids) appear in one-line messages. Returns out. */
+const char *husk_quote(const char *s, char *out, size_t n);
+
 #endif

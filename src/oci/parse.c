@@ -1,6 +1,7 @@
 /* config.json → struct husk_config (config.md: root, mounts, process, hooks, annotations). */
 #include "parse_internal.h"
 #include "husk/fileio.h"
+#include "husk/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +11,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yajl/yajl_parse.h>
 
 const char *const husk_hook_names[6] = {
     "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
@@ -219,49 +219,12 @@ static int parse_hooks(struct pctx *c, yajl_val root, struct husk_config *cfg)
     return 0;
 }
 
-/* yajl_tree reports no position; a second pass with the stream parser finds it. */
-static void json_syntax_error(const char *text, size_t len, const char *name, struct husk_err *err)
-{
-    yajl_handle h = yajl_alloc(NULL, NULL, NULL);
-    if (!h) {
-        husk_err_set(err, ENOMEM, "%s", name);
-        return;
-    }
-    yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
-    if (st == yajl_status_ok)
-        st = yajl_complete_parse(h);
-    size_t off = yajl_get_bytes_consumed(h);
-    if (st == yajl_status_ok || off > len)
-        off = len;
-    unsigned line = 1, col = 1;
-    for (size_t i = 0; i < off; i++) {
-        if (text[i] == '\n') {
-            line++;
-            col = 1;
-        } else {
-            col++;
-        }
-    }
-    char *msg = (char *)yajl_get_error(h, 0, (const unsigned char *)text, len);
-    char *nl = msg ? strchr(msg, '\n') : NULL;
-    if (nl)
-        *nl = '\0';
-    husk_err_set(err, 0, "%s: invalid JSON at line %u, column %u: %s", name, line, col,
-                 msg ? msg : "syntax error");
-    if (msg)
-        yajl_free_error(h, (unsigned char *)msg);
-    yajl_free(h);
-}
-
 /* text[len] is NUL, as yajl_tree wants it */
 static struct husk_config *parse_nul(const char *text, size_t len, const char *name, struct husk_err *err)
 {
-    char ebuf[256];
-    yajl_val root = yajl_tree_parse(text, ebuf, sizeof ebuf);
-    if (!root) {
-        json_syntax_error(text, len, name, err);
+    yajl_val root = husk_json_parse(text, len, name, err);
+    if (!root)
         return NULL;
-    }
     struct husk_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
         yajl_tree_free(root);
@@ -336,17 +299,16 @@ struct husk_config *husk_config_parse(const char *text, size_t len, const char *
 int husk_process_parse(const char *text, size_t len, const char *name, struct husk_arena *a,
                        struct husk_process *p, struct husk_err *err)
 {
-    char ebuf[256];
-    char *copy = strndup(text, len);
+    /* a copy of len bytes, not strndup: a NUL byte in the text must reach husk_json_parse */
+    char *copy = malloc(len + 1);
     if (!copy)
         return husk_err_set(err, ENOMEM, "%s", name);
-    yajl_val root = yajl_tree_parse(copy, ebuf, sizeof ebuf);
-    if (!root) {
-        json_syntax_error(copy, len, name, err);
-        free(copy);
-        return -1;
-    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    yajl_val root = husk_json_parse(copy, len, name, err);
     free(copy);
+    if (!root)
+        return -1;
     husk_err_clear(err);
     struct pctx c = {.a = a, .name = name, .err = err};
     int r = YAJL_IS_OBJECT(root) ? husk_parse_process(&c, root, "", p)

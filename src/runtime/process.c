@@ -175,7 +175,7 @@ int husk_proc_resolve(const struct husk_process *p, char *out, size_t n, struct 
     return husk_err_set(err, 0, "exec: \"%s\": executable file not found in $PATH", prog);
 }
 
-static int set_home(struct husk_process *p, struct husk_arena *ar)
+int husk_proc_set_home(struct husk_process *p, struct husk_arena *ar)
 {
     if (env_get(&p->env, "HOME"))
         return 0;
@@ -198,7 +198,9 @@ static int set_home(struct husk_process *p, struct husk_arena *ar)
     char **nv = husk_arena_alloc(ar, (p->env.n + 2) * sizeof(char *));
     if (!nv)
         return -1;
-    memcpy(nv, p->env.v, p->env.n * sizeof(char *));
+    /* env absent or null: v is NULL, and memcpy from NULL is undefined even for 0 bytes */
+    if (p->env.n)
+        memcpy(nv, p->env.v, p->env.n * sizeof(char *));
     size_t hl = strlen(home) + 6;
     nv[p->env.n] = husk_arena_alloc(ar, hl);
     if (!nv[p->env.n])
@@ -294,7 +296,7 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
         return husk_err_set(err, errno, "chdir to cwd (\"%s\") set in config.json", proc->cwd);
     if (proc->caps.set && husk_caps_apply(&proc->caps, err) < 0)
         return -1;
-    if (set_home(proc, ar) < 0)
+    if (husk_proc_set_home(proc, ar) < 0)
         return husk_err_set(err, ENOMEM, "environment");
     return 0;
 }

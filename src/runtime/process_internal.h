@@ -15,6 +15,9 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
                       const int *keep, size_t nkeep, int preserve_fds, int sync, struct husk_err *err);
 /* Closes every fd but stdio, the preserved range 3..3+preserve_fds-1 and `keep`. */
 int husk_proc_close_fds(const int *keep, size_t nkeep, int preserve_fds, struct husk_err *err);
+/* HOME from /etc/passwd (by uid; "/" when not found) unless env has it: the last step of
+ * husk_proc_prepare, on its own for the unit tests. -1 when out of memory. */
+int husk_proc_set_home(struct husk_process *p, struct husk_arena *ar);
 /* The program's path through the container's PATH, as execvp would find it; the error is
  * runc's `exec: "prog": ...`. */
 int husk_proc_resolve(const struct husk_process *proc, char *exe, size_t n, struct husk_err *err);

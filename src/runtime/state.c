@@ -2,6 +2,7 @@
 #include "husk/state.h"
 #include "husk/cgroup.h"
 #include "husk/fileio.h"
+#include "husk/json.h"
 #include "husk/jsonw.h"
 #include "husk/log.h"
 
@@ -21,17 +22,20 @@
 
 int husk_id_validate(const char *id, struct husk_err *err)
 {
+    char q[128];
     size_t n = strlen(id);
     if (n == 0)
         return husk_err_set(err, 0, "container id must not be empty");
     if (n > 1024)
         return husk_err_set(err, 0, "invalid container id: longer than 1024 characters");
+    /* quoted with escapes: an id is whatever argv held, newlines and terminal controls too */
     if (id[0] == '.' || id[0] == '-')
-        return husk_err_set(err, 0, "invalid container id \"%s\": must not start with '%c'", id, id[0]);
+        return husk_err_set(err, 0, "invalid container id %s: must not start with '%c'",
+                            husk_quote(id, q, sizeof q), id[0]);
     for (const char *p = id; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("_.+-", *p))
-            return husk_err_set(err, 0,
-                                "invalid container id \"%s\": only letters, digits and _ . + - are allowed", id);
+            return husk_err_set(err, 0, "invalid container id %s: only letters, digits and _ . + - are allowed",
+                                husk_quote(id, q, sizeof q));
     return 0;
 }
 
@@ -262,33 +266,38 @@ int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct hus
 {
     clear_fields(st);
     husk_arena_free(&st->arena);
-    int fd = openat(dirfd, HUSK_STATE_FILE, O_RDONLY | O_CLOEXEC);
+    char q[128];
+    husk_quote(id, q, sizeof q);
+    /* O_NONBLOCK: a FIFO in its place must not hang every command that reads the state */
+    int fd = openat(dirfd, HUSK_STATE_FILE, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
-            return husk_err_set(err, 0, "container \"%s\" does not exist", id);
-        return husk_err_set(err, errno, "read state of \"%s\"", id);
+            return husk_err_set(err, 0, "container %s does not exist", q);
+        return husk_err_set(err, errno, "read state of %s", q);
     }
     /* sized to the file: a fixed 64 KiB buffer put yajl's frames on pages never touched before */
     struct stat sb;
-    char *buf = fstat(fd, &sb) == 0 && sb.st_size < (64 << 20) ? malloc((size_t)sb.st_size + 1) : NULL;
+    bool reg = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+    char *buf = reg && sb.st_size < (64 << 20) ? malloc((size_t)sb.st_size + 1) : NULL;
     ssize_t n = buf ? read(fd, buf, (size_t)sb.st_size) : -1;
     int e = errno;
     close(fd);
     if (n <= 0) {
         free(buf);
-        return husk_err_set(err, n < 0 ? e : 0, "read state of \"%s\": %s", id, n < 0 ? "" : "empty file");
+        if (!reg)
+            return husk_err_set(err, 0, "read state of %s: not a regular file", q);
+        return husk_err_set(err, n < 0 ? e : 0, "read state of %s: %s", q, n < 0 ? "" : "empty file");
     }
     buf[n] = '\0';
-    char ebuf[128];
-    yajl_val root = yajl_tree_parse(buf, ebuf, sizeof ebuf);
+    yajl_val root = husk_json_parse(buf, (size_t)n, HUSK_STATE_FILE, err);
     free(buf);
     if (!root)
-        return husk_err_set(err, 0, "state of \"%s\" is corrupt: %s", id, ebuf);
+        return husk_err_wrap(err, "state of %s is corrupt", q);
     /* Another runtime's state under the same --root is not ours to read or delete. */
     const char *mine[] = {"husk", NULL};
     if (!yajl_tree_get(root, mine, yajl_t_object)) {
         yajl_tree_free(root);
-        return husk_err_set(err, 0, "state of \"%s\" was not written by husk", id);
+        return husk_err_set(err, 0, "state of %s was not written by husk", q);
     }
     copy_str(root, "id", st->id, sizeof st->id);
     copy_str(root, "bundle", st->bundle, sizeof st->bundle);
@@ -418,9 +427,16 @@ int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *err)
 {
     char tmp[PATH_MAX + 16], buf[32];
     snprintf(tmp, sizeof tmp, "%s.husk-tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* O_NONBLOCK and O_NOFOLLOW: a FIFO left at the temporary name fails instead of hanging
+     * (ENXIO), a symlink there is not followed; only a regular file is written */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0644);
     if (fd < 0)
         return husk_err_set(err, errno, "write pid file `%s`", path);
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return husk_err_set(err, 0, "write pid file `%s`: `%s` is not a regular file", path, tmp);
+    }
     int n = snprintf(buf, sizeof buf, "%d", pid);
     bool ok = write(fd, buf, n) == n;
     int e = errno;

@@ -44,3 +44,45 @@ void husk_err_clear(struct husk_err *e)
     e->code = 0;
     e->msg[0] = '\0';
 }
+
+const char *husk_quote(const char *s, char *out, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (n < 8) {
+        if (n)
+            out[0] = '\0';
+        return out;
+    }
+    out[o++] = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char e[7];
+        size_t el = 0;
+        if (c == '"' || c == '\\') {
+            e[el++] = '\\';
+            e[el++] = (char)c;
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            e[el++] = '\\';
+            e[el++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+        } else if (c < 0x20 || c == 0x7f) {
+            memcpy(e, "\\u00", 4);
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            el = 6;
+        } else {
+            e[el++] = (char)c;
+        }
+        /* this escape must leave room for "...", the closing quote and the NUL */
+        if (o + el + 5 > n) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(out + o, e, el);
+        o += el;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return out;
+}

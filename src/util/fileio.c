@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#define HUSK_READ_MAX ((size_t)64 << 20)
 
 int husk_write_file(const char *path, const char *data, size_t len, struct husk_err *err)
 {
@@ -39,28 +42,49 @@ int husk_read_file(const char *path, char *out, size_t n)
 
 char *husk_read_all(const char *path, size_t *len, struct husk_err *err)
 {
-    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO with no writer would wait for ever; it is refused below */
+    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         husk_err_set(err, errno, "open `%s`", path);
         return NULL;
     }
-    size_t cap = 16384, n = 0;
+    struct stat sb = {0};
+    if (fd > 0 && fstat(fd, &sb) < 0) {
+        husk_err_set(err, errno, "read `%s`", path);
+        close(fd);
+        return NULL;
+    }
+    if (fd > 0 && !S_ISREG(sb.st_mode)) {
+        husk_err_set(err, 0, "read `%s`: not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    /* a regular file is read into a buffer of its size; growth is for stdin and the files
+     * whose size the kernel does not know (/proc) */
+    size_t cap = sb.st_size > 0 && (size_t)sb.st_size < HUSK_READ_MAX ? (size_t)sb.st_size + 1 : 16384, n = 0;
     char *buf = malloc(cap);
     int e = 0;
     while (buf) {
-        if (n + 1 >= cap) {
-            if (cap >= (64u << 20)) {
-                e = EFBIG;
-                break;
+        ssize_t r;
+        if (n + 1 < cap) {
+            r = read(fd, buf + n, cap - n - 1);
+        } else {
+            /* full: one byte more tells whether the file goes on, before anything is copied */
+            char more;
+            if ((r = read(fd, &more, 1)) == 1) {
+                if (cap >= HUSK_READ_MAX) {
+                    e = EFBIG;
+                    break;
+                }
+                char *nb = realloc(buf, cap *= 2);
+                if (!nb) {
+                    e = ENOMEM;
+                    break;
+                }
+                buf = nb;
+                buf[n] = more;
             }
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                e = ENOMEM;
-                break;
-            }
-            buf = nb;
         }
-        ssize_t r = read(fd, buf + n, cap - n - 1);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)

@@ -1,6 +1,8 @@
 /* Config parser: valid shapes, and the message for each kind of bad value. */
 #include "husk/config.h"
+#include "husk/json.h"
 #include "unit.h"
+#include "../../src/runtime/process_internal.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -275,6 +277,106 @@ static void test_spec(void)
     remove(dir);
 }
 
+/* Documents from outside husk: depth, NUL, duplicate keys, each named by its JSON path. */
+static void test_hostile(void)
+{
+    struct husk_err err = {0};
+    /* deeper than the limit: refused before yajl builds (and recursively frees) a tree */
+    size_t depth = 300000;
+    char *deep = malloc(2 * depth + 8);
+    memset(deep, '[', depth);
+    memset(deep + depth, ']', depth);
+    deep[2 * depth] = '\0';
+    CHECK(husk_config_parse(deep, 2 * depth, "config.json", &err) == NULL);
+    CHECK(strstr(err.msg, "config.json: [0][0][0]") == err.msg);
+    CHECK(strstr(err.msg, "...: nested deeper than 256 arrays and objects") != NULL);
+    struct husk_arena a = {0};
+    struct husk_process p = {0};
+    CHECK(husk_process_parse(deep, 2 * depth, "process.json", &a, &p, &err) < 0);
+    CHECK(strstr(err.msg, "nested deeper than 256") != NULL);
+    /* exactly at the limit is fine (for the depth check: the root must still be an object) */
+    memset(deep, '[', 256);
+    memset(deep + 256, ']', 256);
+    deep[512] = '\0';
+    yajl_val v = husk_json_parse(deep, 512, "x.json", &err);
+    CHECK(v != NULL);
+    yajl_tree_free(v);
+    free(deep);
+    struct husk_config *c;
+    /* the path says where: four levels of objects and arrays, then 253 arrays */
+    char mid[1024];
+    int k = sprintf(mid, "{" BASE ",\"x\":{\"a\":[1,{\"b\":");
+    memset(mid + k, '[', 253);
+    memset(mid + k + 253, ']', 253);
+    strcpy(mid + k + 506, "}]}}");
+    CHECK(parse(mid, &err) == NULL);
+    CHECK(strncmp(err.msg, "config.json: .x.a[1].b[0][0][0]", 31) == 0);
+    mid[k + 252] = ' ';
+    mid[k + 253] = ' ';
+    c = parse(mid, &err);
+    CHECK(c != NULL);
+    husk_config_free(c);
+    bad("{" BASE ",\"hostname\":\"a\\u0000b\"}",
+        "config.json: .hostname: \\u0000 (a NUL character) is not allowed in a string");
+    bad("{" BASE "," PROC ",\"args\":[\"sh\",\"echo\\u0000 --rest\"]}}",
+        "config.json: .process.args[1]: \\u0000 (a NUL character) is not allowed in a string");
+    bad("{" BASE ",\"mounts\":[{\"destination\":\"/a\"},{\"destination\":\"/b\\u0000/c\"}]}",
+        "config.json: .mounts[1].destination: \\u0000 (a NUL character) is not allowed in a string");
+    bad("{" BASE ",\"annotations\":{\"k\\u0000\":\"v\"}}",
+        "config.json: .annotations.k: \\u0000 (a NUL character) is not allowed in a string");
+    /* an escaped backslash before u0000 is text, not a NUL */
+    c = parse("{" BASE ",\"hostname\":\"a\\\\u0000\"}", &err);
+    CHECK(c != NULL && c->hostname && strcmp(c->hostname, "a\\u0000") == 0);
+    husk_config_free(c);
+    c = husk_config_parse("{" BASE "}\0{}", sizeof("{" BASE "}\0{}") - 1, "config.json", &err);
+    CHECK(c == NULL);
+    CHECK_STR(err.msg, "config.json: invalid JSON: a NUL byte at offset 47");
+    /* duplicate keys: neither the first (yajl) nor the last (Go) wins */
+    bad("{" BASE ",\"ociVersion\":\"1.0.0\"}", "config.json: .ociVersion: duplicate key");
+    bad("{" BASE "," PROC ",\"user\":{\"uid\":0,\"gid\":0,\"uid\":1}}}",
+        "config.json: .process.user.uid: duplicate key");
+    bad("{" BASE ",\"linux\":{\"devices\":[{},{\"path\":\"/dev/a\",\"path\":\"/dev/b\"}]}}",
+        "config.json: .linux.devices[1].path: duplicate key");
+    /* the same name written two ways is the same key */
+    bad("{" BASE ",\"hostname\":\"a\",\"host\\u006eame\":\"b\"}", "config.json: .hostname: duplicate key");
+    /* a big object goes through the hash table: the duplicate is found at the end */
+    size_t n = 100000;
+    char *big = malloc(n * 24 + 64), *o = big;
+    o += sprintf(o, "{" BASE ",\"annotations\":{");
+    for (size_t i = 0; i < n; i++)
+        o += sprintf(o, "%s\"k%zu\":\"v\"", i ? "," : "", i);
+    char *end = o;
+    o += sprintf(o, "}}");
+    c = husk_config_parse(big, (size_t)(o - big), "config.json", &err);
+    CHECK(c != NULL && c->n_annotations == n);
+    husk_config_free(c);
+    o = end + sprintf(end, ",\"k99998\":\"w\"}}");
+    CHECK(husk_config_parse(big, (size_t)(o - big), "config.json", &err) == NULL);
+    CHECK_STR(err.msg, "config.json: .annotations.k99998: duplicate key");
+    free(big);
+    husk_arena_free(&a);
+}
+
+/* process.env absent: HOME is added to an empty environment (UBSan: memcpy from NULL). */
+static void test_home_without_env(void)
+{
+    struct husk_arena a = {0};
+    struct husk_process p = {0};
+    p.uid = 0;
+    CHECK(husk_proc_set_home(&p, &a) == 0);
+    CHECK(p.env.n == 1 && strncmp(p.env.v[0], "HOME=", 5) == 0);
+    husk_arena_free(&a);
+}
+
+static void test_quote(void)
+{
+    char q[32];
+    CHECK_STR(husk_quote("a\nb", q, sizeof q), "\"a\\nb\"");
+    CHECK_STR(husk_quote("\x1b[31m\"\\", q, sizeof q), "\"\\u001b[31m\\\"\\\\\"");
+    CHECK_STR(husk_quote("0123456789abcdefghijklmnopqrstuvwxyz", q, sizeof q), "\"0123456789abcdefghijklmnop...\"");
+    CHECK(strlen(q) == sizeof q - 1);
+}
+
 int main(void)
 {
     test_minimal();
@@ -284,5 +386,8 @@ int main(void)
     test_validation();
     test_example_file();
     test_spec();
+    test_hostile();
+    test_home_without_env();
+    test_quote();
     return unit_done("test_config");
 }
