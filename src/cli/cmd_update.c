@@ -67,6 +67,13 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
         size_t len;
         if (!(text = husk_read_all(file, &len, &err)))
             return cli_fail(&err);
+        /* the text travels on as a C string: a NUL byte would cut it short unseen */
+        const char *nul = memchr(text, '\0', len);
+        if (nul) {
+            husk_err_set(&err, 0, "resources: invalid JSON: a NUL byte at offset %zu", (size_t)(nul - text));
+            free(text);
+            return cli_fail(&err);
+        }
     } else {
         char buf[4096];
         if (flags_json(a, s, buf, sizeof buf, &err) < 0)
