@@ -96,6 +96,15 @@ static void put_string(struct husk_jsonw *w, const char *s)
 {
     put(w, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* a run of characters that need no escape goes in one piece */
+        size_t run = 0;
+        while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run) {
+            put(w, (const char *)p, run);
+            p += run - 1;
+            continue;
+        }
         char esc[8];
         switch (*p) {
         case '"': put(w, "\\\"", 2); break;
@@ -106,12 +115,8 @@ static void put_string(struct husk_jsonw *w, const char *s)
         case '\b': put(w, "\\b", 2); break;
         case '\f': put(w, "\\f", 2); break;
         default:
-            if (*p < 0x20) {
-                snprintf(esc, sizeof esc, "\\u%04x", *p);
-                put(w, esc, 6);
-            } else {
-                put(w, (const char *)p, 1);
-            }
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            put(w, esc, 6);
         }
     }
     put(w, "\"", 1);
