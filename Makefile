@@ -58,7 +58,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize integration security engines check-vm install clean distclean bench
+.PHONY: all check unit sanitize integration security engines check-vm install clean distclean bench fuzz fuzz-quick
 
 all: husk
 
@@ -122,11 +122,52 @@ engines: husk
 check-vm: husk
 	HUSK=$(CURDIR)/husk sh tests/vm/run.sh
 
+# libFuzzer harnesses (tests/fuzz, one per input husk reads: config, process, resources, state,
+# cli) built by clang with ASan and UBSan; each runs FUZZ_SECONDS from the seeds in
+# tests/fuzz/corpus/<target> (read only: what it finds goes to build/fuzz/corpus/<target>),
+# with inputs up to 1 MiB so the nesting limit and the big-object paths are in reach. A crash
+# stops the run, its input under build/fuzz/crash-<target>-*: fix it, add it as a seed.
+FUZZ_SECONDS ?= 10
+FUZZ_TARGETS := config process resources state cli
+FUZZ_CC ?= clang
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Iinclude -Isrc/cli -D_GNU_SOURCE -DHUSK_VERSION='"$(VERSION)"' \
+	$(PKG_CFLAGS) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/src/cli/args.o
+
+$(FUZZ_BUILD)/%.o: %.c $(wildcard include/husk/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(OBJ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/src/linux/exeseal.o: $(TRAMPOLINE)
+$(FUZZ_BUILD)/src/linux/exeseal.o: OBJ_CFLAGS := -DHUSK_TRAMPOLINE='"$(CURDIR)/$(TRAMPOLINE)"'
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/fuzz -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
+		$(shell pkg-config --libs libseccomp libcap yajl)
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+		if ! $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 -timeout=10 \
+			-dict=tests/fuzz/json.dict -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- -print_final_stats=1 \
+			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1; then \
+			tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; echo "fuzz_$$t: FAILED (log: $(FUZZ_BUILD)/fuzz_$$t.log)"; exit 1; \
+		fi; \
+		echo "fuzz_$$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_BUILD)/fuzz_$$t.log) runs in $(FUZZ_SECONDS) s, $$(sed -n 's/^stat::peak_rss_mb: *//p' $(FUZZ_BUILD)/fuzz_$$t.log) MB, no crash"; \
+	done
+
+# what `make check` runs: 10 s per target, 50 s in all
+fuzz-quick:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
 # Sequential on purpose: integration needs the binary, sanitize rebuilds in its own dir.
 check:
 	$(MAKE) husk
 	$(MAKE) unit
 	$(MAKE) sanitize
+	$(MAKE) fuzz-quick
 	$(MAKE) integration
 	$(MAKE) security
 	$(MAKE) engines
@@ -144,7 +185,7 @@ install: husk
 # build/musl (the libraries scripts/musl-deps.sh built) and build/vm (the downloaded kernel)
 # are inputs, not outputs: `make distclean` removes them too
 clean:
-	rm -rf build/release build/sanitize build/musl-release build/trampoline husk bench/bench bench/floor bench/spawn bench/results.json
+	rm -rf build/release build/sanitize build/musl-release build/trampoline build/fuzz husk bench/bench bench/floor bench/spawn bench/results.json
 
 distclean: clean
 	rm -rf build

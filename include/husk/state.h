@@ -55,6 +55,8 @@ int husk_state_open_dir(const char *root, const char *id, struct husk_err *err);
 int husk_state_lock(int dirfd, struct husk_err *err);
 int husk_state_save(int dirfd, const struct husk_state *st, struct husk_err *err);
 int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct husk_err *err);
+/* The document husk_state_load read (buf[n] is NUL), into a loaded-from-scratch state. */
+int husk_state_parse(const char *buf, size_t n, const char *id, struct husk_state *st, struct husk_err *err);
 void husk_state_free(struct husk_state *st);
 int husk_state_remove(const char *root, const char *id, struct husk_err *err);
 

@@ -267,13 +267,12 @@ int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct hus
     clear_fields(st);
     husk_arena_free(&st->arena);
     char q[128];
-    husk_quote(id, q, sizeof q);
     /* O_NONBLOCK: a FIFO in its place must not hang every command that reads the state */
     int fd = openat(dirfd, HUSK_STATE_FILE, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
-            return husk_err_set(err, 0, "container %s does not exist", q);
-        return husk_err_set(err, errno, "read state of %s", q);
+            return husk_err_set(err, 0, "container %s does not exist", husk_quote(id, q, sizeof q));
+        return husk_err_set(err, errno, "read state of %s", husk_quote(id, q, sizeof q));
     }
     /* sized to the file: a fixed 64 KiB buffer put yajl's frames on pages never touched before */
     struct stat sb;
@@ -285,19 +284,27 @@ int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct hus
     if (n <= 0) {
         free(buf);
         if (!reg)
-            return husk_err_set(err, 0, "read state of %s: not a regular file", q);
-        return husk_err_set(err, n < 0 ? e : 0, "read state of %s: %s", q, n < 0 ? "" : "empty file");
+            return husk_err_set(err, 0, "read state of %s: not a regular file", husk_quote(id, q, sizeof q));
+        return husk_err_set(err, n < 0 ? e : 0, "read state of %s: %s", husk_quote(id, q, sizeof q),
+                            n < 0 ? "" : "empty file");
     }
     buf[n] = '\0';
-    yajl_val root = husk_json_parse(buf, (size_t)n, HUSK_STATE_FILE, err);
+    int rc = husk_state_parse(buf, (size_t)n, id, st, err);
     free(buf);
+    return rc;
+}
+
+int husk_state_parse(const char *buf, size_t n, const char *id, struct husk_state *st, struct husk_err *err)
+{
+    char q[128];
+    yajl_val root = husk_json_parse(buf, n, HUSK_STATE_FILE, err);
     if (!root)
-        return husk_err_wrap(err, "state of %s is corrupt", q);
+        return husk_err_wrap(err, "state of %s is corrupt", husk_quote(id, q, sizeof q));
     /* Another runtime's state under the same --root is not ours to read or delete. */
     const char *mine[] = {"husk", NULL};
     if (!yajl_tree_get(root, mine, yajl_t_object)) {
         yajl_tree_free(root);
-        return husk_err_set(err, 0, "state of %s was not written by husk", q);
+        return husk_err_set(err, 0, "state of %s was not written by husk", husk_quote(id, q, sizeof q));
     }
     copy_str(root, "id", st->id, sizeof st->id);
     copy_str(root, "bundle", st->bundle, sizeof st->bundle);
