@@ -689,6 +689,71 @@ static void scaling(struct runtime *husk, FILE *json)
     remove_all(husk);
 }
 
+/* Hostile sizes: a config of 1M annotations (they live on in the state, which state, list and
+ * kill read again) and one of 1M env entries. One run of each command, not interleaved: the
+ * point is growth that stays linear, not a fine difference. 1M env is husk's alone: runc took
+ * over 5 minutes to create it (bench/README.md). Part of --scaling, not of make check's run. */
+static void huge(struct runtime *rts, int nrt, FILE *json)
+{
+    static const char *const cmds[] = {"create", "state", "list", "kill", "delete"};
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/huge", workdir);
+    mkdir(dir, 0755);
+    printf("\nhuge configs (one run each; ms)\n  %-28s", "config, runtime");
+    for (int c = 0; c < 5; c++)
+        printf(" %9s", cmds[c]);
+    printf("\n");
+    fprintf(json, ",\n  \"huge_ms\": {");
+    bool first = true;
+    for (int w = 0; w < 2; w++) {
+        FILE *f = open_config(dir);
+        if (!f)
+            return;
+        fprintf(f, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s/rootfs\"},\"process\":{\"args\":[\"/bin/sleep\","
+                   "\"600\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"", bundle);
+        for (int i = 0; w == 1 && i < 1000000; i++)
+            fprintf(f, ",\"VAR%d=v\"", i);
+        fprintf(f, "]},\"annotations\":{\"a\":\"b\"");
+        for (int i = 0; w == 0 && i < 1000000; i++)
+            fprintf(f, ",\"org.example.key%d\":\"v\"", i);
+        fprintf(f, "},\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
+                   "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"}]}}\n");
+        if (fclose(f) != 0)
+            return;
+        const char *what = w == 0 ? "1M annotations" : "1M env entries";
+        for (int r = 0; r < nrt; r++) {
+            if (rts[r].kind != RUNTIME || !rts[r].ok || (w == 1 && strcmp(rts[r].name, "husk") &&
+                                                         strcmp(rts[r].name, "base")))
+                continue;
+            printf("  %-16s%-12s", what, rts[r].name);
+            fprintf(json, "%s\n    \"%s, %s\": [", first ? "" : ",", what, rts[r].name);
+            first = false;
+            for (int c = 0; c < 5; c++) {
+                char *argv[16];
+                int a = rt_argv(&rts[r], argv, cmds[c]);
+                if (c == 0) {
+                    argv[a++] = "--bundle";
+                    argv[a++] = dir;
+                }
+                if (c == 4)
+                    argv[a++] = "--force";
+                if (c != 2)
+                    argv[a++] = "huge";
+                if (c == 3)
+                    argv[a++] = "KILL";
+                argv[a] = NULL;
+                struct sample smp = {0};
+                double ms = run_cmd(argv, &smp) == 0 ? smp.wall_ms : -1;
+                printf(" %9.1f", ms);
+                fprintf(json, "%s%.1f", c ? ", " : "", ms);
+            }
+            fprintf(json, "]");
+            printf("\n");
+        }
+    }
+    fprintf(json, "\n  }");
+}
+
 /* --only SUBSTRING: the cases whose title contains it ("throughput" for that one) */
 static const char *only;
 
@@ -856,6 +921,8 @@ done:
             remove_all(&rts[r]);
     if (do_scaling && rts[0].ok)
         scaling(&rts[0], json);
+    if (do_scaling || (only && strstr("huge configs", only)))
+        huge(rts, nrt, json);
     fprintf(json, "\n}\n");
     fclose(json);
     if (spawn_req >= 0) {
