@@ -59,6 +59,9 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check unit sanitize integration security engines check-vm install clean distclean bench fuzz fuzz-quick
+# objects reached only through pattern rules are otherwise deleted as intermediates, and every
+# `make unit` or `make fuzz` would compile the whole tree again
+.SECONDARY:
 
 all: husk
 
