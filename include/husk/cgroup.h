@@ -15,7 +15,7 @@
 struct husk_cgroup_dir {
     char path[PATH_MAX];    /* absolute directory, e.g. /sys/fs/cgroup/pids/a/b */
     char ctrls[128];        /* "pids", "cpu,cpuacct", "name=systemd", "" for cgroup2 */
-    int created;            /* how many trailing path components husk made */
+    int created;            /* how many trailing path components husk made; -N: a plan, at most N */
     bool v2;
 };
 
@@ -43,6 +43,11 @@ struct husk_cgroup {
 /* Makes the container's cgroup in every hierarchy (absolute cgroupsPath: from the root;
  * relative or absent: below husk's own cgroup). */
 int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err);
+/* husk_cgroup_create in two steps, so that what a create is about to make can be recorded
+ * first: plan fills in the directories (created = -N: at most N components to make),
+ * make creates them (created = how many it made; on failure only what it made is removed). */
+int husk_cgroup_plan(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err);
+int husk_cgroup_make(struct husk_cgroup *cg, struct husk_err *err);
 /* Writes linux.resources; a resource no hierarchy can enforce is an error. */
 int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_config *c, struct husk_err *err);
 /* An fd of the container's cgroup2 directory for clone3(CLONE_INTO_CGROUP), or -1. */
@@ -51,7 +56,9 @@ int husk_cgroup_v2_fd(const struct husk_cgroup *cg);
 int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, bool skip_v2, struct husk_err *err);
 /* Signals every process in the container's cgroups. Returns how many were signalled. */
 int husk_cgroup_signal_all(const struct husk_cgroup *cg, int sig);
-/* Removes the cgroups husk made, waiting up to timeout_ms for their processes to leave. */
+/* Removes the cgroups husk made, waiting up to timeout_ms for their processes to leave. A
+ * planned directory (created < 0) is removed if it exists, its parents only while each
+ * removal succeeds. */
 int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct husk_err *err);
 
 /* Freezes (pause) or thaws (resume) every process: cgroup.freeze on v2, else the v1

@@ -11,6 +11,9 @@
 
 enum husk_status { HUSK_CREATING, HUSK_CREATED, HUSK_RUNNING, HUSK_PAUSED, HUSK_STOPPED };
 
+/* husk_state_load's err->code when the directory has no state.json (a create at work or dead) */
+#define HUSK_ENOSTATE (-2)
+
 /* Small fields first, then the strings by how much of them is usually written: each page
  * of the struct that is touched at all is a page fault. */
 struct husk_state {
@@ -53,6 +56,11 @@ int husk_state_cache_dir(const char *root, const char *name);
 int husk_state_open_dir(const char *root, const char *id, struct husk_err *err);
 /* Exclusive flock on the container dir: serializes commands on one container. */
 int husk_state_lock(int dirfd, struct husk_err *err);
+/* The intent record, written before anything that needs cleaning up exists: the creating
+ * mark, holding the cgroups create is about to make (husk_cgroup_serialize of the plan). */
+int husk_state_mark_creating(int dirfd, const char *cgroups, struct husk_err *err);
+/* Whether a husk command holds the container's lock (a create at work), without waiting. */
+bool husk_state_creator_alive(int dirfd);
 int husk_state_save(int dirfd, const struct husk_state *st, struct husk_err *err);
 int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct husk_err *err);
 /* The document husk_state_load read (buf[n] is NUL), into a loaded-from-scratch state. */
@@ -77,7 +85,9 @@ int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *err);
 #define HUSK_STATE_FILE "state.json"
 /* Present while husk has the container paused: `state` then asks the freezer. */
 #define HUSK_PAUSED_MARK "paused"
-/* Present from the moment the state is saved until the init is ready: status "creating". */
+/* Written by create before it makes any cgroup, holding their plan; removed once the init is
+ * ready. With the state saved: status "creating"; without: the record of a create that has not
+ * finished (or died), which delete reads to remove what it made. */
 #define HUSK_CREATING_MARK "creating"
 #define HUSK_CONFIG_COPY "config.json"
 /* Present once an `exec` gave a process CAP_SYS_PTRACE that config.json does not: every

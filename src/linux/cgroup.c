@@ -160,7 +160,18 @@ static int valid_rel(const char *p)
     return 1;
 }
 
-int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err)
+/* How many components of a cgroupsPath a create may have to make: the most a crashed
+ * create can have left behind. */
+static int path_depth(const char *p)
+{
+    int n = 0;
+    for (const char *s = p; *s; s++)
+        if (*s != '/' && (s == p || s[-1] == '/'))
+            n++;
+    return n;
+}
+
+int husk_cgroup_plan(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err)
 {
     cg->n = 0;
     const char *want = c->linux_.cgroups_path;
@@ -181,6 +192,7 @@ int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_
     int nm = husk_cgroup_mounts(mounts, HUSK_CG_MAX);
     if (nm < 0)
         return husk_err_set(err, errno, "read mountinfo");
+    int depth = path_depth(want);
     for (int i = 0; i < nm; i++) {
         struct husk_cgroup_dir *d = &cg->dirs[cg->n];
         char base[PATH_MAX] = "";
@@ -196,18 +208,36 @@ int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_
             d->path[--l] = '\0';
         snprintf(d->ctrls, sizeof d->ctrls, "%s", mounts[i].ctrls);
         d->v2 = mounts[i].v2;
+        d->created = -depth;
+        cg->n++;
+    }
+    return 0;
+}
+
+int husk_cgroup_make(struct husk_cgroup *cg, struct husk_err *err)
+{
+    for (int i = 0; i < cg->n; i++) {
+        struct husk_cgroup_dir *d = &cg->dirs[i];
         if (mkdirs(d->path, &d->created) < 0) {
             int e = errno;
             husk_err_set(err, e, "create cgroup `%s`", d->path);
+            /* only what was made goes */
+            cg->n = i;
             struct husk_err ig;
             husk_cgroup_destroy(cg, 0, &ig);
             return -1;
         }
-        cg->n++;
         if (d->created && !d->v2 && strstr(d->ctrls, "cpuset"))
             husk_cgroup_cpuset_inherit(d);
     }
     return 0;
+}
+
+int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err)
+{
+    if (husk_cgroup_plan(c, id, cg, err) < 0)
+        return -1;
+    return husk_cgroup_make(cg, err);
 }
 
 int husk_cgroup_v2_fd(const struct husk_cgroup *cg)
@@ -321,7 +351,11 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct hus
         const struct husk_cgroup_dir *d = &cg->dirs[i];
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s", d->path);
-        for (int k = 0; k < d->created; k++) {
+        /* created < 0: a plan (husk_cgroup_plan) from a create that died, which made at most
+         * that many components; a parent goes only once the cgroup below it did. */
+        bool planned = d->created < 0;
+        int made = planned ? -d->created : d->created;
+        for (int k = 0; k < made; k++) {
             /* The kernel refuses a cgroup with processes or child cgroups (EBUSY): try first,
              * most are empty by now (timeout 0: only that). Killed processes take a moment to
              * leave: poll from 0.1 ms up to 10 ms steps, so a delete --force right after a kill
@@ -341,6 +375,8 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct hus
                 r = rmdir(path);
                 e = errno;
             }
+            if (r < 0 && planned)
+                break;
             if (r < 0 && e != ENOENT) {
                 if (k == 0 && rc == 0)
                     rc = husk_err_set(err, e, "remove cgroup `%s`", path);

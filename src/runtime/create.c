@@ -88,6 +88,8 @@ static pid_t spawn_via_intermediate(struct init_args *a, unsigned long flags, st
     if (mid > 0)
         return mid;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* create's end stays with create alone: the init learns of create's death by its EOF */
+    close(a->parent_fd);
     struct husk_err e = {0};
     for (size_t pass = 0; pass < 2; pass++) {
         for (size_t k = 0; k < sizeof ns_order / sizeof *ns_order; k++) {
@@ -234,7 +236,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     pid_t pid = -1;
     int dirfd = -1, listen_fd = -1, sv[2] = {-1, -1};
     char *hook_state = NULL;
-    bool own_child = true, in_v2 = false;
+    bool own_child = true, in_v2 = false, cg_made = false;
     /* ~95 KiB of fixed-size buffers, on the heap: on the stack they pushed every call below
      * create onto pages of their own, each a page fault (only what is written is touched) */
     struct create_mem {
@@ -279,8 +281,18 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     /* `run` starts the init over the sync socket: no socket file to bind and connect */
     if (!o->start && (listen_fd = listen_start_sock(dirfd, err)) < 0)
         goto fail;
-    if (husk_cgroup_create(cfg, o->id, cg, err) < 0)
+    /* The intent record before the first cgroup exists: a create killed from here on leaves a
+     * directory whose creating mark names every cgroup it may have made, which delete --force
+     * empties and removes. The state written after the clone replaces it. */
+    if (husk_cgroup_plan(cfg, o->id, cg, err) < 0)
         goto fail;
+    if (husk_cgroup_serialize(cg, st->cgroup, sizeof st->cgroup) < 0) {
+        husk_err_set(err, 0, "too many cgroups to record");
+        goto fail;
+    }
+    if (husk_state_mark_creating(dirfd, st->cgroup, err) < 0 || husk_cgroup_make(cg, err) < 0)
+        goto fail;
+    cg_made = true;
     if (husk_cgroup_apply(cg, cfg, err) < 0 ||
         husk_cgroup_serialize(cg, st->cgroup, sizeof st->cgroup) < 0)
         goto fail;
@@ -396,6 +408,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         .state_json = hook_state, .sync_fd = sv[1], .listen_fd = listen_fd,
         .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
         .new_userns = (flags & CLONE_NEWUSER) != 0, .idmap_fds = idmap_fds, .relay = relay ? o->relay : NULL,
+        .parent_fd = sv[0],
     };
     if (joins || (flags & CLONE_NEWTIME)) {
         if (o->keep_child)
@@ -477,12 +490,6 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (copy_config(cfgpath, dirfd, err) < 0)
         goto fail;
     st->start_time = husk_proc_start_time(pid);
-    int mark = openat(dirfd, HUSK_CREATING_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (mark < 0) {
-        husk_err_set(err, errno, "mark the container creating");
-        goto fail;
-    }
-    close(mark);
     if (husk_state_save(dirfd, st, err) < 0)
         goto fail;
     /* `run` with nothing to do between READY and start: the go is queued now, while the init is
@@ -522,6 +529,12 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         if (pk.type == SYNC_READY)
             break;
     }
+    /* The state is durable: the init may outlive us now. Until this byte it exits when our
+     * end of the socket closes (init.c); `run`'s start is its own commit. */
+    if (!o->start && send(sv[0], "C", 1, MSG_NOSIGNAL) != 1) {
+        husk_err_set(err, errno, "commit the container");
+        goto fail;
+    }
     unlinkat(dirfd, HUSK_CREATING_MARK, 0);
     if (o->pid_file && husk_write_pid_file(o->pid_file, pid, err) < 0)
         goto fail;
@@ -548,7 +561,8 @@ fail:
             close(sv[i]);
     if (listen_fd >= 0)
         close(listen_fd);
-    if (cg->n) {
+    /* a plan alone is not ours to remove, and make removes what it made when it fails */
+    if (cg_made && cg->n) {
         struct husk_err e2;
         husk_cgroup_destroy(cg, 2000, &e2);
     }

@@ -243,7 +243,9 @@ void husk_init_main(struct init_args *a)
     if (c->has_process && husk_proc_resolve(&proc, exe, sizeof exe, &err) < 0)
         fail(a, &err);
 
-    /* Created: stop being tied to `create`, which exits once it has our READY. */
+    /* Created: create exits soon after our READY, so the parent-death signal goes; from here
+     * until its commit ("C") or `run`'s start ("S") our tie to it is the sync socket, whose
+     * EOF (create died before the state was durable) ends us. */
     prctl(PR_SET_PDEATHSIG, 0);
     if (sync_send(a->sync_fd, SYNC_READY, 0, NULL) < 0)
         _exit(1);
@@ -255,6 +257,13 @@ void husk_init_main(struct init_args *a)
             _exit(1);
         conn = a->sync_fd;
     } else {
+        char cmd = 0;
+        ssize_t n;
+        do
+            n = recv(a->sync_fd, &cmd, 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n != 1 || cmd != 'C')
+            _exit(1);
         close(a->sync_fd);
         for (;;) {
             conn = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);

@@ -12,6 +12,7 @@
 
 enum sync_msg {
     SYNC_GO = 1,        /* parent → init: id maps are written */
+    /* then, after READY, one byte: "C" (create: the state is durable) or "S" (run: start) */
     SYNC_HOOKS,         /* init → parent: mounts done, run prestart/createRuntime */
     SYNC_HOOKS_DONE,    /* parent → init */
     SYNC_READY,         /* init → parent: created, waiting for start */
@@ -35,6 +36,7 @@ struct init_args {
     const struct husk_config *cfg;
     const char *rootfs, *bundle, *console_socket, *id, *state_json;
     int sync_fd;        /* SOCK_SEQPACKET to the parent */
+    int parent_fd;      /* the parent's end, closed in the child: its EOF tells of create's death */
     int listen_fd;      /* start.sock, accepted at `start` */
     int preserve_fds;
     int console_fd;     /* already connected console socket (run), or -1 */

@@ -42,7 +42,9 @@ static int open_container(const char *root, const char *id, struct husk_state *s
     if (fd < 0)
         return -1;
     if (husk_state_lock(fd, err) < 0 || husk_state_load(fd, id, st, err) < 0) {
+        int code = err->code;
         close(fd);
+        err->code = code;
         return -1;
     }
     return fd;
@@ -200,15 +202,57 @@ static void wait_gone(int pidfd, pid_t pid)
     waitpid(pid, NULL, WNOHANG);
 }
 
+/* The creating mark's cgroup plan (husk_state_mark_creating), or "" when there is none. */
+static void read_plan(int dirfd, char *out, size_t n)
+{
+    out[0] = '\0';
+    int fd = openat(dirfd, HUSK_CREATING_MARK, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t r = read(fd, out, n - 1);
+    close(fd);
+    out[r > 0 ? r : 0] = '\0';
+}
+
+/* A directory without state.json, its lock free: a create (or a delete) that died part way.
+ * What the create may have made is in its creating mark: the processes in those cgroups are
+ * killed (the init itself dies with its create before the state is durable, init.c), the
+ * cgroups removed, then the directory. */
+static int delete_broken(const char *root, const char *id, int dirfd, struct husk_err *err)
+{
+    AUTOFREE struct husk_cgroup *cg = malloc(sizeof *cg);
+    AUTOFREE char *plan = malloc(sizeof ((struct husk_state *)0)->cgroup);
+    if (!cg || !plan)
+        return husk_err_set(err, ENOMEM, "delete");
+    read_plan(dirfd, plan, sizeof ((struct husk_state *)0)->cgroup);
+    husk_cgroup_parse(plan, cg);
+    struct husk_err ig;
+    if (cg->n && husk_cgroup_destroy(cg, 0, &ig) < 0) {
+        husk_cgroup_signal_all(cg, SIGKILL);
+        if (husk_cgroup_frozen(cg))
+            husk_cgroup_freeze(cg, false, &ig);
+        if (husk_cgroup_destroy(cg, 5000, err) < 0)
+            return -1;
+    }
+    return husk_state_remove(root, id, err);
+}
+
 int husk_container_delete(const char *root, const char *id, bool force, struct husk_err *err)
 {
     AUTOSTATE struct husk_state st;
-    AUTOCLOSE int dirfd = open_container(root, id, &st, err);
-    if (dirfd < 0) {
-        if (force && (err->code == ENOENT || strstr(err->msg, "does not exist")))
-            return 0;
+    husk_state_reset(&st);
+    if (husk_id_validate(id, err) < 0)
         return -1;
-    }
+    AUTOCLOSE int dirfd = husk_state_open_dir(root, id, err);
+    if (dirfd < 0)
+        return force && err->code == ENOENT ? 0 : -1;
+    if (husk_state_lock(dirfd, err) < 0)
+        return -1;
+    /* With the lock ours, no create is at work: a directory without its state is what a
+     * killed create or delete left, stopped by definition (runc refuses it without
+     * --force and hides it from list; husk shows it and deletes it either way). */
+    if (husk_state_load(dirfd, id, &st, err) < 0)
+        return err->code == HUSK_ENOSTATE ? delete_broken(root, id, dirfd, err) : -1;
     enum husk_status s = husk_state_status(dirfd, &st);
     /* runtime.md "delete": a container that is not stopped is left alone, with an error. */
     if (s != HUSK_STOPPED && !force)
@@ -256,9 +300,16 @@ char *husk_container_state(const char *root, const char *id, struct husk_err *er
 {
     AUTOSTATE struct husk_state st;
     AUTOCLOSE int dirfd = open_container(root, id, &st, err);
-    if (dirfd < 0)
+    enum husk_status s;
+    if (dirfd < 0 && err->code == HUSK_ENOSTATE) {
+        /* the create that made it died (we had its lock): stopped, nothing else known */
+        snprintf(st.id, sizeof st.id, "%s", id);
+        s = HUSK_STOPPED;
+    } else if (dirfd < 0) {
         return NULL;
-    enum husk_status s = husk_state_status(dirfd, &st);
+    } else {
+        s = husk_state_status(dirfd, &st);
+    }
     if (s == HUSK_STOPPED)
         st.pid = 0;
     char *doc = husk_state_json(&st, s, 2);
@@ -310,12 +361,18 @@ char *husk_container_list(const char *root, bool json, bool quiet, struct husk_e
     for (size_t i = 0; i < n; i++) {
         struct husk_err e;
         int fd = husk_state_open_dir(root, ids[i], &e);
-        if (fd < 0 || husk_state_load(fd, ids[i], &st, &e) < 0) {
+        enum husk_status s;
+        if (fd >= 0 && husk_state_load(fd, ids[i], &st, &e) == 0) {
+            s = husk_state_status(fd, &st);
+        } else if (fd >= 0 && e.code == HUSK_ENOSTATE) {
+            /* never hidden: a create at work holds the lock; otherwise it died (delete it) */
+            s = husk_state_creator_alive(fd) ? HUSK_CREATING : HUSK_STOPPED;
+            snprintf(st.id, sizeof st.id, "%s", ids[i]);
+        } else {
             if (fd >= 0)
                 close(fd);
             continue;
         }
-        enum husk_status s = husk_state_status(fd, &st);
         close(fd);
         if (s == HUSK_STOPPED)
             st.pid = 0;

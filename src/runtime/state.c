@@ -140,6 +140,29 @@ int husk_state_open_dir(const char *root, const char *id, struct husk_err *err)
     return fd;
 }
 
+int husk_state_mark_creating(int dirfd, const char *cgroups, struct husk_err *err)
+{
+    int fd = openat(dirfd, HUSK_CREATING_MARK, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return husk_err_set(err, errno, "mark the container creating");
+    size_t len = strlen(cgroups);
+    ssize_t n = len ? write(fd, cgroups, len) : 0;
+    int e = errno;
+    close(fd);
+    if (n != (ssize_t)len)
+        return husk_err_set(err, n < 0 ? e : EIO, "mark the container creating");
+    return 0;
+}
+
+bool husk_state_creator_alive(int dirfd)
+{
+    /* create holds LOCK_EX until it is done: a free lock means it is gone */
+    if (flock(dirfd, LOCK_SH | LOCK_NB) < 0)
+        return errno == EWOULDBLOCK;
+    flock(dirfd, LOCK_UN);
+    return false;
+}
+
 int husk_state_lock(int dirfd, struct husk_err *err)
 {
     while (flock(dirfd, LOCK_EX) < 0)
@@ -270,8 +293,12 @@ int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct hus
     /* O_NONBLOCK: a FIFO in its place must not hang every command that reads the state */
     int fd = openat(dirfd, HUSK_STATE_FILE, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        if (errno == ENOENT)
-            return husk_err_set(err, 0, "container %s does not exist", husk_quote(id, q, sizeof q));
+        if (errno == ENOENT) {
+            /* a directory without its state: a create still at work, or one that died */
+            husk_err_set(err, 0, "container %s has no state (its create did not finish)", husk_quote(id, q, sizeof q));
+            err->code = HUSK_ENOSTATE;
+            return -1;
+        }
         return husk_err_set(err, errno, "read state of %s", husk_quote(id, q, sizeof q));
     }
     /* sized to the file: a fixed 64 KiB buffer put yajl's frames on pages never touched before */
