@@ -88,8 +88,10 @@ static pid_t spawn_via_intermediate(struct init_args *a, unsigned long flags, st
     if (mid > 0)
         return mid;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    /* create's end stays with create alone: the init learns of create's death by its EOF */
+    /* create's end and its locked directory stay with create alone: the init learns of
+     * create's death by the EOF, and delete is not kept waiting for the lock by an orphan */
     close(a->parent_fd);
+    close(a->state_fd);
     struct husk_err e = {0};
     for (size_t pass = 0; pass < 2; pass++) {
         for (size_t k = 0; k < sizeof ns_order / sizeof *ns_order; k++) {
@@ -408,7 +410,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         .state_json = hook_state, .sync_fd = sv[1], .listen_fd = listen_fd,
         .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
         .new_userns = (flags & CLONE_NEWUSER) != 0, .idmap_fds = idmap_fds, .relay = relay ? o->relay : NULL,
-        .parent_fd = sv[0],
+        .parent_fd = sv[0], .state_fd = dirfd,
     };
     if (joins || (flags & CLONE_NEWTIME)) {
         if (o->keep_child)

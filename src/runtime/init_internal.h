@@ -37,6 +37,8 @@ struct init_args {
     const char *rootfs, *bundle, *console_socket, *id, *state_json;
     int sync_fd;        /* SOCK_SEQPACKET to the parent */
     int parent_fd;      /* the parent's end, closed in the child: its EOF tells of create's death */
+    int state_fd;       /* the locked state directory, closed by the intermediate (the init
+                           closes all of create's fds it does not use) */
     int listen_fd;      /* start.sock, accepted at `start` */
     int preserve_fds;
     int console_fd;     /* already connected console socket (run), or -1 */
