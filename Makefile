@@ -58,7 +58,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize integration security engines check-vm install clean distclean bench fuzz fuzz-quick
+.PHONY: all check unit sanitize integration security faults faults-sample engines check-vm install clean distclean bench fuzz fuzz-quick
 # objects reached only through pattern rules are otherwise deleted as intermediates, and every
 # `make unit` or `make fuzz` would compile the whole tree again
 .SECONDARY:
@@ -117,6 +117,17 @@ integration: husk
 security: husk
 	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q tests/security
 
+# crash safety (tests/faults): husk killed at every syscall of create, start, run, delete and
+# exec (strace's inject), then delete --force must leave nothing; the targeted crash cases; the
+# concurrency stress. `faults` kills at every point (~3 min here), `faults-sample` (make check)
+# at FAULTS_SAMPLE points per command, evenly spread.
+FAULTS_SAMPLE ?= 40
+faults: husk
+	HUSK=$(CURDIR)/husk FAULTS_SAMPLE=0 $(PYTHON) -m pytest -q -s tests/faults
+
+faults-sample: husk
+	HUSK=$(CURDIR)/husk FAULTS_SAMPLE=$(FAULTS_SAMPLE) $(PYTHON) -m pytest -q -s tests/faults
+
 # podman, containerd and Docker driving husk (each skips when its engine is not installed)
 engines: husk
 	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q -rs tests/engines
@@ -173,6 +184,7 @@ check:
 	$(MAKE) fuzz-quick
 	$(MAKE) integration
 	$(MAKE) security
+	$(MAKE) faults-sample
 	$(MAKE) engines
 	$(MAKE) check-vm
 	$(MAKE) bench ITERATIONS=1 CONTAINERS=3 SCALING=0

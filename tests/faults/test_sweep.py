@@ -1,0 +1,32 @@
+"""The kill-at-every-syscall sweep (sweep.py) as a test: FAULTS_SAMPLE kill points per command
+(evenly spread; 0 = every one, as `make faults` runs it)."""
+import os
+import shutil
+import tempfile
+
+import pytest
+
+import sweep
+
+SAMPLE = int(os.environ.get("FAULTS_SAMPLE", "40"))
+HUSK = os.path.abspath(os.environ.get("HUSK", os.path.join(sweep.REPO, "husk")))
+
+
+@pytest.fixture(scope="module")
+def sweeper():
+    tmp = tempfile.mkdtemp(prefix="husk-faults-")
+    try:
+        yield sweep.Sweep(HUSK, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
+@pytest.mark.parametrize("cmd", sweep.COMMANDS)
+def test_killed_anywhere_delete_force_clears(sweeper, cmd, capsys):
+    with capsys.disabled():   # the figures, for the record
+        print()
+        fig = sweeper.sweep(cmd, SAMPLE)
+    assert fig["killed"] > 0, "strace injected no kill"
+    assert fig["hidden_before"] == 0, "a state directory list does not show"
+    assert not fig["failures"], "\n".join(fig["failures"])
