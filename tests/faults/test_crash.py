@@ -24,9 +24,19 @@ def sw():
     try:
         yield s
     finally:
+        # by hand too: against an unfixed husk, delete --force may fail or wait for ever
         for cid in s.ids:
-            s.run("delete", "--force", cid)
+            try:
+                s.run("delete", "--force", cid, timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
             s.scrub(cid)
+        for d in getattr(s, "extra_cgroups", []):
+            for sub in (os.path.join(d, "inner"), d):
+                try:
+                    os.rmdir(sub)
+                except OSError:
+                    pass
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -152,3 +162,29 @@ def test_delete_killed_after_removing_the_state_file(sw):
     assert rc == 0, err
     assert sw.settle(cid) == {"state": 0, "hidden": 0, "cgroups": 0, "processes": 0, "mounts": 0}
     sw.run("create", "--bundle", sw.bundles["sleep"], cid, check=True)
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
+def test_nested_cgroups_of_a_killed_create_are_removed(sw):
+    """cgroupsPath a/b, both made by create, which dies at the clone (before its state exists):
+    the plan in its creating mark names them, delete --force removes the two levels."""
+    cid = new_id(sw)
+    top = "husk-crash-" + os.urandom(4).hex()
+    with open(os.path.join(sw.bundles["sleep"], "config.json")) as f:
+        cfg = json.load(f)
+    cfg["linux"]["cgroupsPath"] = f"{top}/inner"
+    b = os.path.join(sw.tmp, "bundle-nested")
+    os.mkdir(b)
+    os.symlink(os.path.join(sw.bundles["sleep"], "rootfs"), os.path.join(b, "rootfs"))
+    with open(os.path.join(b, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    dirs = [c.replace(f"/husk-{cid}", f"/{top}") for c in sweep.cgroup_candidates(cid)]
+    sw.extra_cgroups = dirs
+    p = sw.run("create", "--bundle", b, cid, strace=["-e", "trace=clone3", "-e", "inject=clone3:signal=KILL:when=1"])
+    assert p.returncode in (-9, 137), p.stderr
+    made = [d for d in dirs if os.path.isdir(os.path.join(d, "inner"))]
+    assert made, "create died before making its cgroups"
+    rc, _, err = husk_out(sw, "delete", "--force", cid)
+    assert rc == 0, err
+    assert not [d for d in dirs if os.path.exists(d)]
+    assert not os.path.exists(os.path.join(sw.root, cid))

