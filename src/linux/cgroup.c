@@ -375,7 +375,8 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct hus
                 r = rmdir(path);
                 e = errno;
             }
-            if (r < 0 && planned)
+            /* of a plan: a leaf never made, or a parent that is not empty (or not ours) */
+            if (r < 0 && planned && (k > 0 || e == ENOENT))
                 break;
             if (r < 0 && e != ENOENT) {
                 if (k == 0 && rc == 0)

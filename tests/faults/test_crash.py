@@ -188,3 +188,34 @@ def test_nested_cgroups_of_a_killed_create_are_removed(sw):
     assert rc == 0, err
     assert not [d for d in dirs if os.path.exists(d)]
     assert not os.path.exists(os.path.join(sw.root, cid))
+
+
+def test_delete_force_empties_the_cgroups_a_dead_create_planned(sw):
+    """A dead create's record (its creating mark) names a cgroup that still holds a process
+    (an init on its way out, a hook's child): delete --force kills it and removes the cgroup,
+    never leaving the cgroup behind the removed directory."""
+    cid = new_id(sw)
+    cg = next(c for c in sweep.cgroup_candidates(cid) if "/pids/" in c)
+    os.makedirs(os.path.join(sw.root, cid))
+    os.mkdir(cg)
+    sleeper = subprocess.Popen(["sleep", "100"])
+    try:
+        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+            f.write(str(sleeper.pid))
+        with open(os.path.join(sw.root, cid, "creating"), "w") as f:
+            f.write(f"-1:0:pids:{cg}\n")
+        rc, _, err = husk_out(sw, "delete", "--force", cid)
+        assert rc == 0, err
+        assert sleeper.wait(timeout=5) == -9
+        assert not os.path.exists(cg)
+        assert not os.path.exists(os.path.join(sw.root, cid))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        for _ in range(100):
+            try:
+                os.rmdir(cg)
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)
