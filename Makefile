@@ -119,11 +119,12 @@ security: husk
 
 # crash safety (tests/faults): husk killed at every syscall of create, start, run, delete and
 # exec (strace's inject), then delete --force must leave nothing; the targeted crash cases; the
-# concurrency stress. `faults` kills at every point (~3 min here), `faults-sample` (make check)
-# at FAULTS_SAMPLE points per command, evenly spread.
+# concurrency stress. `faults` kills at every point, also under strace -f (children killed at
+# their own nth call too; ~8 min here), `faults-sample` (make check, ~1 min) at FAULTS_SAMPLE
+# points per command, evenly spread.
 FAULTS_SAMPLE ?= 40
 faults: husk
-	HUSK=$(CURDIR)/husk FAULTS_SAMPLE=0 $(PYTHON) -m pytest -q -s tests/faults
+	HUSK=$(CURDIR)/husk FAULTS_SAMPLE=0 FAULTS_FOLLOW=1 $(PYTHON) -m pytest -q -s tests/faults
 
 faults-sample: husk
 	HUSK=$(CURDIR)/husk FAULTS_SAMPLE=$(FAULTS_SAMPLE) $(PYTHON) -m pytest -q -s tests/faults

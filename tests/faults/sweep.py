@@ -96,6 +96,13 @@ class Sweep:
         argv = [self.husk, "--root", self.root, *args]
         if strace:
             argv = ["strace", "-qq", "-o", os.devnull, *strace, *argv]
+        if strace and "-f" in strace:
+            # strace -f stays while a traced init does (a container left created): killing
+            # strace after a while detaches it, and the point is judged as any other
+            try:
+                return self._spawn(argv, 5)
+            except subprocess.TimeoutExpired:
+                return subprocess.CompletedProcess(argv, None, "", "")
         p = self._spawn(argv, timeout)
         if check and p.returncode != 0:
             raise AssertionError(f"husk {' '.join(args)} failed ({p.returncode}): {p.stderr}")
@@ -205,11 +212,13 @@ class Sweep:
                     time.sleep(0.02)
         shutil.rmtree(os.path.join(self.root, cid), ignore_errors=True)
 
-    def point(self, cmd, cid, name, nth):
-        """Kill point: the nth call of syscall name. Returns (killed, before, after, reuse_ok, msg)."""
+    def point(self, cmd, cid, name, nth, follow=False):
+        """Kill point: the nth call of syscall name. Returns (killed, before, after, reuse_ok, msg).
+        follow: strace -f, whose counters are per process: the init, the intermediate and exec's
+        processes die too at their own nth call of name, if they make that many."""
         self.setup(cmd, cid)
-        p = self.run(*self.command(cmd, cid), strace=["-e", f"trace={name}",
-                                                        "-e", f"inject={name}:signal=KILL:when={nth}"])
+        p = self.run(*self.command(cmd, cid), strace=["-f"] * follow + [
+            "-e", f"trace={name}", "-e", f"inject={name}:signal=KILL:when={nth}"])
         killed = p.returncode in (-9, 137)
         before = self.leftovers(cid)
         d = self.run("delete", "--force", cid)
@@ -224,7 +233,7 @@ class Sweep:
             self.scrub(cid)
         return killed, before, after, reuse, msg
 
-    def sweep(self, cmd, sample=0, log=print):
+    def sweep(self, cmd, sample=0, log=print, follow=False):
         cid = f"fault-{cmd}-{uuid.uuid4().hex[:6]}"
         names = self.syscalls(cmd, cid)
         points = list(range(len(names)))
@@ -242,7 +251,7 @@ class Sweep:
                "hidden_before": 0, "left_after": 0, "not_reusable": 0, "failures": []}
         for k in points:
             try:
-                killed, before, after, reuse, msg = self.point(cmd, cid, names[k], nth[k])
+                killed, before, after, reuse, msg = self.point(cmd, cid, names[k], nth[k], follow)
             except (AssertionError, subprocess.TimeoutExpired) as e:
                 # the setup failed: the previous point left the id unusable
                 killed, before, after, reuse, msg = False, {}, {"error": 1}, False, str(e)
@@ -259,7 +268,7 @@ class Sweep:
                 fig["failures"].append(f"{cmd} point {k + 1} ({names[k]} #{nth[k]}): after={after} {msg}")
         self.run("delete", "--force", cid)
         self.scrub(cid)
-        log(f"faults: {cmd}: {fig['syscalls']} syscalls, {fig['points']} kill points ({fig['killed']} killed), "
+        log(f"faults: {cmd}{' (-f)' if follow else ''}: {fig['syscalls']} syscalls, {fig['points']} kill points ({fig['killed']} killed), "
             f"left before delete --force: {fig['left_before']} (state hidden from list: {fig['hidden_before']}), "
             f"left after: {fig['left_after']}, id not reusable: {fig['not_reusable']} ({time.time() - t0:.0f} s)")
         for f in fig["failures"][:10]:
@@ -271,6 +280,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sample", type=int, default=0, help="kill points per command (0: every one)")
     ap.add_argument("--husk", default=os.environ.get("HUSK", os.path.join(REPO, "husk")))
+    ap.add_argument("--follow", action="store_true", help="strace -f: kill husk's children at their nth call too")
     ap.add_argument("commands", nargs="*", default=list(COMMANDS))
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="husk-faults-")
@@ -279,7 +289,7 @@ def main():
         s = Sweep(os.path.abspath(a.husk), tmp)
         t0 = time.time()
         for cmd in a.commands:
-            fig = s.sweep(cmd, a.sample)
+            fig = s.sweep(cmd, a.sample, follow=a.follow)
             for k in total:
                 total[k] += fig[k]
         print(f"faults: all: {total['points']} kill points, left before delete --force: {total['left_before']} "
