@@ -214,6 +214,21 @@ static void read_plan(int dirfd, char *out, size_t n)
     out[r > 0 ? r : 0] = '\0';
 }
 
+/* Removes the cgroups husk made, killing what is left in them. Most often nothing is (a
+ * stopped init took its pid namespace with it): they go at once, and only a refusal (EBUSY)
+ * calls for the kill. */
+static int empty_cgroups(const struct husk_cgroup *cg, struct husk_err *err)
+{
+    struct husk_err ig;
+    if (!cg->n || husk_cgroup_destroy(cg, 0, &ig) == 0)
+        return 0;
+    husk_cgroup_signal_all(cg, SIGKILL);
+    /* a v1-frozen task acts on SIGKILL only once thawed */
+    if (husk_cgroup_frozen(cg))
+        husk_cgroup_freeze(cg, false, &ig);
+    return husk_cgroup_destroy(cg, 5000, err);
+}
+
 /* A directory without state.json, its lock free: a create (or a delete) that died part way.
  * What the create may have made is in its creating mark: the processes in those cgroups are
  * killed (the init itself dies with its create before the state is durable, init.c), the
@@ -226,14 +241,8 @@ static int delete_broken(const char *root, const char *id, int dirfd, struct hus
         return husk_err_set(err, ENOMEM, "delete");
     read_plan(dirfd, plan, sizeof ((struct husk_state *)0)->cgroup);
     husk_cgroup_parse(plan, cg);
-    struct husk_err ig;
-    if (cg->n && husk_cgroup_destroy(cg, 0, &ig) < 0) {
-        husk_cgroup_signal_all(cg, SIGKILL);
-        if (husk_cgroup_frozen(cg))
-            husk_cgroup_freeze(cg, false, &ig);
-        if (husk_cgroup_destroy(cg, 5000, err) < 0)
-            return -1;
-    }
+    if (empty_cgroups(cg, err) < 0)
+        return -1;
     return husk_state_remove(root, id, err);
 }
 
@@ -271,17 +280,8 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
     if (!cg)
         return husk_err_set(err, ENOMEM, "delete");
     husk_cgroup_parse(st.cgroup, cg);
-    /* Most often nothing is left (a stopped init took its pid namespace with it): the
-     * cgroups go at once, and only a refusal (EBUSY) calls for the kill below. */
-    struct husk_err ig;
-    if (cg->n && husk_cgroup_destroy(cg, 0, &ig) < 0) {
-        husk_cgroup_signal_all(cg, SIGKILL);
-        /* a v1-frozen task acts on SIGKILL only once thawed */
-        if (husk_cgroup_frozen(cg))
-            husk_cgroup_freeze(cg, false, &ig);
-        if (husk_cgroup_destroy(cg, 5000, err) < 0)
-            return -1;
-    }
+    if (empty_cgroups(cg, err) < 0)
+        return -1;
     struct husk_config *cfg = st.flags & HUSK_STATE_POSTSTOP ? saved_config(dirfd) : NULL;
     if (husk_state_remove(root, id, err) < 0) {
         husk_config_free(cfg);
