@@ -293,19 +293,16 @@ static int apply_devices(struct res_ctx *x, const struct husk_resources *r, cons
         if (wr(x, d, r->devices[i].allow ? "devices.allow" : "devices.deny", "%s", rule) < 0)
             return -1;
     }
-    /* runtime-linux.md "Default Devices" must stay usable whatever the rules say. */
-    static const char *const defaults[] = {"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-                                           "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm"};
-    for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
-        if (wr(x, d, "devices.allow", "%s", defaults[i]) < 0)
-            return -1;
-    /* The devices linux.devices creates are the container's: usable whatever the rules. */
-    for (size_t i = 0; i < c->linux_.n_devices; i++) {
-        const struct husk_device *dv = &c->linux_.devices[i];
-        if (dv->type[0] == 'p')
-            continue;
-        if (wr(x, d, "devices.allow", "%c %lld:%lld rwm", dv->type[0] == 'b' ? 'b' : 'c', (long long)dv->major,
-               (long long)dv->minor) < 0)
+    /* The implicit rules last, so they win (see cgroup_internal.h). The nodes linux.devices
+     * makes get no rule of their own: the rules decide their access, never widened. */
+    for (size_t i = 0; i < sizeof husk_dev_implicit_rules / sizeof *husk_dev_implicit_rules; i++) {
+        const struct husk_dev_implicit *di = &husk_dev_implicit_rules[i];
+        char maj[16] = "*", min[16] = "*";
+        if (di->major >= 0)
+            snprintf(maj, sizeof maj, "%d", di->major);
+        if (di->minor >= 0)
+            snprintf(min, sizeof min, "%d", di->minor);
+        if (wr(x, d, "devices.allow", "%c %s:%s %s", di->type, maj, min, di->access) < 0)
             return -1;
     }
     return 0;

@@ -1,7 +1,7 @@
 /* cgroup v2 device rules: an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program built from
  * linux.resources.devices, attached to the container's cgroup (config-linux.md "Device
  * allowlist"; the v1 devices controller's semantics: the last matching rule decides). */
-#include "husk/cgroup.h"
+#include "cgroup_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,17 +78,12 @@ int husk_devfilter_attach(const char *cgroup_dir, const struct husk_config *c, s
     emit(&p, INSN(BPF_ALU64 | BPF_RSH | BPF_K, 4, 0, 0, 16));
     emit(&p, INSN(BPF_LDX | BPF_MEM | BPF_W, 5, 1, 4, 0));   /* major */
     emit(&p, INSN(BPF_LDX | BPF_MEM | BPF_W, 6, 1, 8, 0));   /* minor */
-    /* Last match wins: rules in reverse, the default devices (always usable) first. */
-    static const struct { char t; int maj, min; } defaults[] = {
-        {'c', 1, 3}, {'c', 1, 5}, {'c', 1, 7}, {'c', 1, 8}, {'c', 1, 9},
-        {'c', 5, 0}, {'c', 5, 1}, {'c', 5, 2}, {'c', 136, -1},
-    };
-    for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
-        rule(&p, defaults[i].t, access_bits(NULL), defaults[i].maj, defaults[i].min, true);
-    for (size_t i = 0; i < c->linux_.n_devices; i++) {
-        const struct husk_device *d = &c->linux_.devices[i];
-        if (d->type[0] != 'p')
-            rule(&p, d->type[0] == 'b' ? 'b' : 'c', access_bits(NULL), d->major, d->minor, true);
+    /* Last match wins: rules in reverse, the implicit ones (appended last) first. The nodes
+     * linux.devices makes get no rule of their own: their access is what the rules say, as
+     * runc does (an engine's `--device X:Y:r` comes with an `r` rule, never widened). */
+    for (size_t i = sizeof husk_dev_implicit_rules / sizeof *husk_dev_implicit_rules; i-- > 0;) {
+        const struct husk_dev_implicit *d = &husk_dev_implicit_rules[i];
+        rule(&p, d->type, access_bits(d->access), d->major, d->minor, true);
     }
     const struct husk_resources *r = &c->linux_.resources;
     bool decided = false;

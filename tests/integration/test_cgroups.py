@@ -164,21 +164,23 @@ def test_v2_device_filter(husk):
     def edit_deny(c):
         c["process"]["capabilities"] = {k: ["CAP_MKNOD", "CAP_DAC_OVERRIDE"] for k in ("bounding", "effective", "permitted")}
         c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}]}
-    script = "mknod /tmp/kmsg c 1 11 2>&1 && echo made; echo x > /dev/null && echo null-ok; head -c1 /dev/zero | wc -c"
+    # mknod itself is allowed (runc's implicit `b *:* m`); using the node takes a rule
+    script = ("mknod /tmp/blk b 7 8 && echo made; head -c0 /tmp/blk 2>&1 && echo opened; "
+              "echo x > /dev/null && echo null-ok; head -c1 /dev/zero | wc -c")
     cid = husk.new_id()
     p = run_in_v2_view(husk, husk.bundle(["sh", "-c", script], edit=edit_deny), cid)
     assert p.returncode == 0, p.stderr
-    assert "made" not in p.stdout and "Operation not permitted" in p.stdout
+    assert "made" in p.stdout and "opened" not in p.stdout and "Operation not permitted" in p.stdout
     assert "null-ok" in p.stdout and p.stdout.split()[-1] == "1"  # default devices stay usable
 
     def edit_allow(c):
         edit_deny(c)
-        c["linux"]["resources"]["devices"].append({"allow": True, "type": "c", "major": 1, "minor": 11,
-                                                   "access": "m"})
+        c["linux"]["resources"]["devices"].append({"allow": True, "type": "b", "major": 7, "minor": 8,
+                                                   "access": "r"})
     cid = husk.new_id()
     p = run_in_v2_view(husk, husk.bundle(["sh", "-c", script], edit=edit_allow), cid)
     assert p.returncode == 0, p.stderr
-    assert "made" in p.stdout
+    assert "opened" in p.stdout
 
 
 def test_events_stats_and_oom(husk):
