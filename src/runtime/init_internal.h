@@ -61,6 +61,9 @@ int husk_seccomp_forward(const struct husk_config *c, int notify_fd, pid_t pid, 
 /* `start` once the init listens on fd: sends it the go (unless `sent`: `run` may have queued
  * it already), waits for its exec, runs poststart hooks (reading the config saved in dirfd
  * when the state says there are any). */
+/* -1 on error; HUSK_START_POSTSTART_FAILED when a poststart hook failed and the container was
+ * stopped (the caller destroys it). */
+#define HUSK_START_POSTSTART_FAILED (-2)
 int husk_start_over(int fd, int dirfd, const struct husk_state *st, bool sent, struct husk_err *err);
 
 /* Builds linux.seccomp's program before the clone (create, exec), through the cache of built

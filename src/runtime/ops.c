@@ -91,15 +91,19 @@ int husk_start_over(int fd, int dirfd, const struct husk_state *st, bool sent, s
         int r = husk_hooks_run(&cfg->hooks[HUSK_HOOK_POSTSTART], "poststart", doc ? doc : "{}", err);
         free(doc);
         if (r < 0) {
-            /* v1.3.0: a failing poststart hook fails start; the container is stopped. */
+            /* runtime.md "Lifecycle" 9: a failing poststart hook fails start, stops the
+             * container and goes on at step 12; the caller destroys it. */
             kill(st->pid, SIGKILL);
             husk_config_free(cfg);
-            return -1;
+            return HUSK_START_POSTSTART_FAILED;
         }
     }
     husk_config_free(cfg);
     return 0;
 }
+
+static int destroy_locked(const char *root, const char *id, int dirfd, const struct husk_state *st, bool force,
+                          struct husk_err *err);
 
 int husk_container_start(const char *root, const char *id, struct husk_err *err)
 {
@@ -121,7 +125,12 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
     }
     /* Whatever follows, the container is no longer waiting to be started. */
     unlinkat(dirfd, HUSK_START_SOCK, 0);
-    return husk_start_over(fd, dirfd, &st, false, err);
+    int r = husk_start_over(fd, dirfd, &st, false, err);
+    if (r == HUSK_START_POSTSTART_FAILED) {
+        struct husk_err ig;
+        destroy_locked(root, id, dirfd, &st, true, &ig);
+    }
+    return r < 0 ? -1 : 0;
 }
 
 /* Every process in the container's pid namespace, found through /proc: only for a namespace
@@ -262,16 +271,24 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
      * --force and hides it from list; husk shows it and deletes it either way). */
     if (husk_state_load(dirfd, id, &st, err) < 0)
         return err->code == HUSK_ENOSTATE ? delete_broken(root, id, dirfd, err) : -1;
-    enum husk_status s = husk_state_status(dirfd, &st);
+    return destroy_locked(root, id, dirfd, &st, force, err);
+}
+
+/* runtime.md "Lifecycle" 12 and 13, with the state directory locked: kill what is left,
+ * remove the cgroups and the state, run the poststop hooks. */
+static int destroy_locked(const char *root, const char *id, int dirfd, const struct husk_state *st, bool force,
+                          struct husk_err *err)
+{
+    enum husk_status s = husk_state_status(dirfd, st);
     /* runtime.md "delete": a container that is not stopped is left alone, with an error. */
     if (s != HUSK_STOPPED && !force)
         return husk_err_set(err, 0, "cannot delete container \"%s\" that is not stopped: it is %s", id,
                             husk_status_name(s));
     if (s != HUSK_STOPPED) {
-        AUTOCLOSE int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
+        AUTOCLOSE int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
         if (pidfd >= 0) {
             syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-            wait_gone(pidfd, st.pid);
+            wait_gone(pidfd, st->pid);
         }
     }
     /* Everything left in the container's cgroups goes too (no pid namespace, or
@@ -279,16 +296,16 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
     AUTOFREE struct husk_cgroup *cg = malloc(sizeof *cg);   /* 64 KiB: not on the stack */
     if (!cg)
         return husk_err_set(err, ENOMEM, "delete");
-    husk_cgroup_parse(st.cgroup, cg);
+    husk_cgroup_parse(st->cgroup, cg);
     if (empty_cgroups(cg, err) < 0)
         return -1;
-    struct husk_config *cfg = st.flags & HUSK_STATE_POSTSTOP ? saved_config(dirfd) : NULL;
+    struct husk_config *cfg = st->flags & HUSK_STATE_POSTSTOP ? saved_config(dirfd) : NULL;
     if (husk_state_remove(root, id, err) < 0) {
         husk_config_free(cfg);
         return -1;
     }
     if (cfg && cfg->hooks[HUSK_HOOK_POSTSTOP].n) {
-        char *doc = husk_state_json(&st, HUSK_STOPPED, 0);
+        char *doc = husk_state_json(st, HUSK_STOPPED, 0);
         husk_hooks_run_all(&cfg->hooks[HUSK_HOOK_POSTSTOP], "poststop", doc ? doc : "{}");
         free(doc);
     }

@@ -59,7 +59,7 @@ def test_failing_poststart_fails_start(husk):
     cid, _ = husk.create(b)
     p = husk.cmd("start", cid)
     assert p.returncode == 1 and "poststart hook #0" in p.stderr
-    assert husk.wait_status(cid, "stopped")
+    assert husk.status(cid) is None   # stopped, then destroyed (runtime.md "Lifecycle" 9, 12)
 
 
 def test_failing_poststop_warns_and_continues(husk, tmp_path):

@@ -1,0 +1,26 @@
+"""Lifecycle conventions runc and crun share and that scripts and engines assume (README
+"Compatibility")."""
+import os
+
+
+def run_out(husk, args, edit=None):
+    cid, p = husk.run(husk.bundle(args, edit=edit))
+    assert p.returncode == 0, p.stderr
+    husk.assert_no_leftovers(cid)
+    return p.stdout
+
+
+def test_failing_poststart_deletes_the_container(husk, tmp_path):
+    log = tmp_path / "poststop"
+
+    def edit(c):
+        c["hooks"] = {"poststart": [{"path": "/bin/false"}],
+                      "poststop": [{"path": "/bin/sh", "args": ["sh", "-c", f"echo ran > {log}"]}]}
+    b = husk.bundle(["sleep", "100"], edit=edit)
+    cid, _ = husk.create(b)
+    p = husk.cmd("start", cid)
+    assert p.returncode == 1 and "poststart hook #0" in p.stderr
+    # runtime.md "Lifecycle" 9: stop, then steps 12 and 13: destroyed, poststop run
+    assert husk.status(cid) is None
+    assert log.read_text() == "ran\n"
+    husk.assert_no_leftovers(cid, b)
