@@ -36,6 +36,7 @@ struct husk_state {
 #define HUSK_STATE_POSTSTOP 2u      /* poststop hooks */
 #define HUSK_STATE_NOTIFY 4u        /* a seccomp listener to hand the notify fd to */
 #define HUSK_STATE_OWN_PIDNS 8u     /* a new pid namespace: kill --all needs no /proc scan */
+#define HUSK_STATE_NO_PROCESS 16u   /* config.json has no process: `start` refuses it */
 
 /* Initialises a state without touching its ~26 KiB of string buffers (page faults are
  * costly). husk_state_load needs an initialised state and may be called on it again. */

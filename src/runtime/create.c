@@ -317,7 +317,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     st->flags = (cfg->hooks[HUSK_HOOK_POSTSTART].n ? HUSK_STATE_POSTSTART : 0) |
                (cfg->hooks[HUSK_HOOK_POSTSTOP].n ? HUSK_STATE_POSTSTOP : 0) |
                (cfg->linux_.seccomp.listener_path ? HUSK_STATE_NOTIFY : 0) |
-               (pidns && !pidns->path ? HUSK_STATE_OWN_PIDNS : 0);
+               (pidns && !pidns->path ? HUSK_STATE_OWN_PIDNS : 0) |
+               (!cfg->has_process ? HUSK_STATE_NO_PROCESS : 0);
     st->n_annotations = cfg->n_annotations;
     /* Only the init's own hooks need the state before the clone (a document too big for the
      * go message); everything else about the state is done while the init builds. */

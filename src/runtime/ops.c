@@ -115,6 +115,10 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
     if (s != HUSK_CREATED)
         return husk_err_set(err, 0, "cannot start container \"%s\": it is %s, not created", id,
                             husk_status_name(s));
+    /* runtime.md "start" must fail without a process, and "Errors": leave the container as
+     * it was (created), so refuse before the init is told anything. */
+    if (st.flags & HUSK_STATE_NO_PROCESS)
+        return husk_err_set(err, 0, "cannot start container \"%s\": config.json has no process to run", id);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd, HUSK_START_SOCK);
     AUTOCLOSE int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);

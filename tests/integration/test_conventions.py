@@ -24,3 +24,14 @@ def test_failing_poststart_deletes_the_container(husk, tmp_path):
     assert husk.status(cid) is None
     assert log.read_text() == "ran\n"
     husk.assert_no_leftovers(cid, b)
+
+
+def test_failed_start_leaves_the_container_created(husk):
+    def edit(c):
+        del c["process"]
+    b = husk.bundle(edit=edit)
+    cid, p = husk.create(b, check=False)
+    assert p.returncode == 0, p.stderr
+    p = husk.cmd("start", cid)
+    assert p.returncode != 0 and "process" in p.stderr
+    assert husk.status(cid) == "created"   # runtime.md "Errors": as before the operation
