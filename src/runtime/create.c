@@ -265,9 +265,13 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (!husk_config_namespace(cfg, CLONE_NEWUSER) && husk_caps_allow_ptrace(&cfg->process) &&
         !husk_caps_host_root(&cfg->process) && husk_self_seal(err) < 0)
         goto fail_early;
-    if (!husk_config_namespace(cfg, CLONE_NEWNS) && cfg->n_mounts)
-        husk_warn("no mount namespace: the %zu configured mounts are not made (they would land on the host)",
-                  cfg->n_mounts);
+    /* runtime.md "create": a property that cannot be applied is an error. Mounts without a
+     * mount namespace would land on the host's (runc 1.1.5 makes them there and leaves them). */
+    if (!husk_config_namespace(cfg, CLONE_NEWNS) && cfg->n_mounts) {
+        husk_err_set(err, 0, "config.json: %zu mounts need a mount namespace (linux.namespaces has no \"mount\")",
+                     cfg->n_mounts);
+        goto fail_early;
+    }
     if (cfg->root_path[0] == '/')
         snprintf(tmp, sizeof tmp, "%s", cfg->root_path);
     else

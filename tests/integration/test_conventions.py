@@ -35,3 +35,11 @@ def test_failed_start_leaves_the_container_created(husk):
     p = husk.cmd("start", cid)
     assert p.returncode != 0 and "process" in p.stderr
     assert husk.status(cid) == "created"   # runtime.md "Errors": as before the operation
+
+
+def test_mounts_without_mount_namespace_are_an_error(husk):
+    def edit(c):
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]
+    cid, p, b = husk.create_edited(edit)
+    assert p.returncode == 1 and "mount namespace" in p.stderr
+    husk.assert_no_leftovers(cid, b)
