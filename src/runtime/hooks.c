@@ -28,9 +28,10 @@ static int run_one(const struct husk_hook *h, const char *kind, size_t idx, cons
     }
     if (pid == 0) {
         dup2(in[0], 0);
-        char *none[] = {NULL};
         char *argv0[] = {h->path, NULL};
-        execve(h->path, h->args.n ? h->args.v : argv0, h->env.n ? h->env.v : none);
+        /* A hook without env gets husk's environment, as with runc and crun: engines' hooks
+         * (e.g. netns helpers) expect PATH and what their caller exported. */
+        execve(h->path, h->args.n ? h->args.v : argv0, h->env.n ? h->env.v : environ);
         _exit(127);
     }
     close(in[0]);

@@ -10,6 +10,18 @@ def run_out(husk, args, edit=None):
     return p.stdout
 
 
+def test_hook_without_env_inherits_husks_environment(husk, tmp_path):
+    out = tmp_path / "hook-env"
+
+    def edit(c):
+        c["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", f'echo "$HUSK_CONV_TEST" > {out}']}]}
+    b = husk.bundle(["true"], edit=edit)
+    cid = husk.new_id()
+    p = husk.cmd("run", "--bundle", str(b), cid, env=dict(os.environ, HUSK_CONV_TEST="inherited"))
+    assert p.returncode == 0, p.stderr
+    assert out.read_text() == "inherited\n"
+
+
 def test_failing_poststart_deletes_the_container(husk, tmp_path):
     log = tmp_path / "poststop"
 
