@@ -273,6 +273,17 @@ static int do_mount(const struct husk_mount *m, int idmap_fd,
         if (l >= 0 && fstat(l, &sb) == 0 && !S_ISDIR(sb.st_mode))
             return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
     }
+    /* A tmpfs keeps the mode of the directory it covers unless mode= is given, as runc and
+     * crun do (engines mount tmpfs on image directories such as /tmp or /run and rely on it);
+     * on a directory husk makes, the tmpfs default (1777) stays. */
+    if (type && strcmp(type, "tmpfs") == 0 && strncmp(f.data, "mode=", 5) != 0 && !strstr(f.data, ",mode=")) {
+        AUTOCLOSE int pre = openat2_in_root(rootfd, m->destination, O_PATH);
+        struct stat sb;
+        size_t used = strlen(f.data);
+        if (pre >= 0 && fstat(pre, &sb) == 0 && S_ISDIR(sb.st_mode))
+            snprintf(f.data + used, sizeof f.data - used, "%smode=%o", used ? "," : "",
+                     (unsigned)(sb.st_mode & 07777));
+    }
     char resolved[4096];
     AUTOCLOSE int tfd = husk_resolve_in_root(rootfd, m->destination, file, resolved, err);
     if (tfd < 0)

@@ -22,6 +22,18 @@ def test_hook_without_env_inherits_husks_environment(husk, tmp_path):
     assert out.read_text() == "inherited\n"
 
 
+def test_tmpfs_keeps_mount_point_mode(husk):
+    def edit(c):
+        c["mounts"].append({"destination": "/keep", "type": "tmpfs", "source": "tmpfs"})
+        c["mounts"].append({"destination": "/given", "type": "tmpfs", "source": "tmpfs", "options": ["mode=750"]})
+    b = husk.bundle(["stat", "-c", "%a", "/keep", "/given"], edit=edit)
+    os.mkdir(b / "rootfs" / "keep", 0o710)
+    os.chmod(b / "rootfs" / "keep", 0o710)
+    cid, p = husk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["710", "750"]
+
+
 def test_failing_poststart_deletes_the_container(husk, tmp_path):
     log = tmp_path / "poststop"
 
