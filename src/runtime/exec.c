@@ -251,6 +251,11 @@ static int exec_mid(void *arg)
         _exit(1);
     if (m->console >= 0 && husk_proc_console(m->console, m->proc, false, &e) < 0)
         goto child_fail;
+    /* every process in a session of its own, as the init (runc and crun do the same) */
+    if (m->console < 0 && setsid() < 0) {
+        husk_err_set(&e, errno, "setsid");
+        goto child_fail;
+    }
     int held[] = {m->sync, tramp};
     if (husk_proc_prepare(m->proc, m->cfg, m->ar, m->userns, held, 2, m->preserve_fds, m->sync, &e) < 0)
         goto child_fail;

@@ -6,6 +6,7 @@
 #include "husk/exeseal.h"
 #include "husk/hooks.h"
 #include "husk/log.h"
+#include "husk/netlo.h"
 #include "husk/procfs.h"
 #include "husk/rootfs.h"
 #include "husk/security.h"
@@ -177,6 +178,8 @@ void husk_init_main(struct init_args *a)
     }
     if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
         husk_err_clear(&err);   /* keyrings may be unavailable (seccomp'd hosts): not fatal */
+    if (has_new(c, CLONE_NEWNET) && husk_net_lo_up(&err) < 0)
+        fail(a, &err);
     if (has_new(c, CLONE_NEWUTS)) {
         if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) {
             husk_err_set(&err, errno, "set hostname \"%s\"", c->hostname);
@@ -219,14 +222,23 @@ void husk_init_main(struct init_args *a)
     if (husk_hooks_run(&c->hooks[HUSK_HOOK_CREATE_CONTAINER], "createContainer", a->state_json, &err) < 0)
         fail(a, &err);
     if (own_mnt) {
-        if (husk_rootfs_pivot(a->rootfs, a->no_pivot, &err) < 0 || husk_rootfs_finalize(c, &err) < 0)
+        if (husk_rootfs_pivot(a->rootfs, a->no_pivot, &err) < 0 ||
+            (c->has_process && husk_proc_make_cwd(proc.cwd, &err) < 0) || husk_rootfs_finalize(c, &err) < 0)
             fail(a, &err);
     } else if (chdir(a->rootfs) < 0 || chroot(".") < 0 || chdir("/") < 0) {
         husk_err_set(&err, errno, "chroot into `%s`", a->rootfs);
         fail(a, &err);
+    } else if (c->has_process && husk_proc_make_cwd(proc.cwd, &err) < 0) {
+        fail(a, &err);
     }
     if (console >= 0 && husk_proc_console(console, &proc, true, &err) < 0)
         fail(a, &err);
+    /* A session of its own, with or without a terminal, as runc and crun do: job control
+     * and `kill -- -$pgid` in the container must not reach husk's caller. */
+    if (console < 0 && setsid() < 0) {
+        husk_err_set(&err, errno, "setsid");
+        fail(a, &err);
+    }
     /* after the console took fds 0-2, before any filter */
     if (c->has_process && tramp < 0) {
         if (sync_recv(a->sync_fd, &pk) != 1 || pk.type != SYNC_TRAMPOLINE_FD || pk.fd < 0)

@@ -270,6 +270,30 @@ static int load_seccomp(const struct husk_seccomp *s, int sync, struct husk_err 
     return 0;
 }
 
+/* runc and crun create a missing process.cwd (0755, root's) before the rootfs turns read-only
+ * and the user changes; images name a WORKDIR that may not exist. Called after pivot_root:
+ * the path resolves inside the container's root. */
+int husk_proc_make_cwd(const char *cwd, struct husk_err *err)
+{
+    struct stat sb;
+    if (stat(cwd, &sb) == 0 || errno != ENOENT)
+        return 0;   /* anything but "missing" is for the chdir to report */
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", cwd) >= (int)sizeof path)
+        return husk_err_set(err, ENAMETOOLONG, "create cwd (\"%s\") set in config.json", cwd);
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return husk_err_set(err, errno, "create cwd (\"%s\") set in config.json: `%s`", cwd, path);
+        *p = c;
+        if (!c)
+            return 0;
+    }
+}
+
 int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, struct husk_arena *ar, bool userns,
                       const int *keep, size_t nkeep, int preserve_fds, int sync, struct husk_err *err)
 {

@@ -11,6 +11,8 @@
  * preserved range and `keep`), seccomp without no_new_privs, user, cwd, caps, HOME. */
 /* A seccomp notify fd goes to the husk process on `sync` (SYNC_SECCOMP), which hands it to
  * the listener. */
+/* Creates a missing process.cwd (the init only, as runc does). */
+int husk_proc_make_cwd(const char *cwd, struct husk_err *err);
 int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, struct husk_arena *ar, bool userns,
                       const int *keep, size_t nkeep, int preserve_fds, int sync, struct husk_err *err);
 /* Closes every fd but stdio, the preserved range 3..3+preserve_fds-1 and `keep`. */

@@ -10,6 +10,32 @@ def run_out(husk, args, edit=None):
     return p.stdout
 
 
+def test_missing_cwd_is_created(husk):
+    def edit(c):
+        c["process"]["cwd"] = "/work/deep/dir"
+    assert run_out(husk, ["pwd"], edit).split() == ["/work/deep/dir"]
+
+
+def test_loopback_up_in_new_network_namespace(husk):
+    # IFF_UP is bit 0 of the interface flags
+    out = run_out(husk, ["cat", "/sys/class/net/lo/flags"])
+    assert int(out.strip(), 16) & 1
+
+
+def test_init_and_exec_each_lead_a_session(husk):
+    # field 6 of /proc/PID/stat is the session id: a process of its own session has sid == pid
+    script = "set -- $(cat /proc/$$/stat); echo $$ $6"
+    pid, sid = run_out(husk, ["sh", "-c", script]).split()
+    assert pid == sid
+    b = husk.bundle(["sleep", "100"])
+    cid, _ = husk.create(b)
+    husk.cmd("start", cid, check=True)
+    p = husk.cmd("exec", cid, "sh", "-c", script, check=True)
+    pid, sid = p.stdout.split()
+    assert pid == sid
+    husk.cmd("delete", "--force", cid, check=True)
+
+
 def test_hook_without_env_inherits_husks_environment(husk, tmp_path):
     out = tmp_path / "hook-env"
 

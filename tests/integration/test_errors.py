@@ -117,10 +117,10 @@ def test_failed_create_leaves_nothing(husk):
     husk.assert_no_leftovers(cid, b)
     assert not (b / "pid").exists()
 
-    def bad_cwd(c):
-        c["process"]["cwd"] = "/no/such/dir"
+    def bad_cwd(c):   # a missing cwd is created (test_conventions.py); one below a file cannot be
+        c["process"]["cwd"] = "/etc/passwd/dir"
     cid, p, b = husk.create_edited(bad_cwd)
-    assert p.returncode == 1 and "/no/such/dir" in p.stderr
+    assert p.returncode == 1 and "/etc/passwd/dir" in p.stderr
     husk.assert_no_leftovers(cid, b)
 
 
