@@ -152,6 +152,11 @@ int husk_proc_resolve(const struct husk_process *p, char *out, size_t n, struct 
             return exec_error(err, errno, prog);
         if (S_ISDIR(sb.st_mode))
             return husk_err_set(err, EACCES, "exec: \"%s\": is a directory, not an executable", prog);
+        /* A file the process may not execute (no x bit for its user, a noexec mount) fails
+         * here, at create, as runc's lookup does; not later as an execve error that a
+         * seccomp filter would be blamed for. */
+        if (access(prog, X_OK) < 0)
+            return exec_error(err, errno, prog);
         snprintf(out, n, "%s", prog);
         return 0;
     }

@@ -93,3 +93,15 @@ def test_mounts_without_mount_namespace_are_an_error(husk):
     cid, p, b = husk.create_edited(edit)
     assert p.returncode == 1 and "mount namespace" in p.stderr
     husk.assert_no_leftovers(cid, b)
+
+
+def test_non_executable_program_fails_create_without_blaming_seccomp(husk):
+    def edit(c):
+        c["process"]["args"] = ["/etc/passwd"]
+        c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                 "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]}
+    cid, p, b = husk.create_edited(edit)
+    assert p.returncode == 1, p.stderr
+    assert 'exec: "/etc/passwd": permission denied' in p.stderr
+    assert "seccomp" not in p.stderr
+    husk.assert_no_leftovers(cid, b)
