@@ -181,7 +181,10 @@ static int make_devices(const struct husk_config *c, const struct husk_rootfs_op
     for (size_t i = 0; i < sizeof links / sizeof *links; i++)
         if (symlinkat(links[i][0], dfd, links[i][1]) < 0 && errno != EEXIST)
             return husk_err_set(err, errno, "symlink /dev/%s", links[i][1]);
-    if (symlinkat("/proc/kcore", dfd, "core") < 0 && errno != EEXIST)
+    /* Not in runtime-linux.md "Dev symbolic links": runc's addition, and only where the kernel
+     * has /proc/kcore (CONFIG_PROC_KCORE), else it would dangle. Still the host's /proc here
+     * (before pivot_root), as runc checks it. */
+    if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", dfd, "core") < 0 && errno != EEXIST)
         return husk_err_set(err, errno, "symlink /dev/core");
     struct stat sb;
     /* With a devpts instance, /dev/ptmx must be its ptmx (runtime-linux.md). */

@@ -1,6 +1,6 @@
 """Device cgroup rules as engines write them (config-linux.md "Device allowlist"): each rule's
 access applied exactly, plus the implicit rules runc adds and default containers rely on."""
-import pytest
+import os
 
 from test_cgroups import run_in_v2_view
 
@@ -42,3 +42,11 @@ def test_device_access_exact_and_implicit_rules_v2(husk):
     p = run_in_v2_view(husk, husk.bundle(["sh", "-c", SCRIPT], edit=loop_read_only), cid)
     assert p.returncode == 0, p.stderr
     check(p.stdout)
+
+
+def test_dev_core_only_where_the_kernel_has_kcore(husk):
+    # runc's /dev/core -> /proc/kcore, made only where the kernel has it (CONFIG_PROC_KCORE)
+    cid, p = husk.run(husk.bundle(["sh", "-c", "readlink /dev/core || echo none"]))
+    assert p.returncode == 0, p.stderr
+    want = "/proc/kcore" if os.path.lexists("/proc/kcore") else "none"
+    assert p.stdout.split() == [want]
