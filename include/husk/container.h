@@ -59,6 +59,8 @@ struct husk_exec_opts {
     const char *caps[64];
     int n_caps;
     const char *additional_gids;    /* "5,10" */
+    const char *cgroups[16];        /* --cgroup [CTRL[,CTRL]:]SUB (runc 1.1): a sub-cgroup to run in */
+    int n_cgroups;
     bool tty, detach, no_new_privs;
     int preserve_fds;
 };

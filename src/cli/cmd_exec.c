@@ -8,13 +8,14 @@ static const struct opt_spec opts[] = {
     {"process", 'p', true}, {"tty", 't', false}, {"console-socket", 0, true}, {"detach", 'd', false},
     {"pid-file", 0, true}, {"cwd", 0, true}, {"env", 'e', true}, {"user", 'u', true},
     {"additional-gids", 'g', true}, {"cap", 'c', true}, {"no-new-privs", 0, false}, {"apparmor", 0, true},
-    {"process-label", 0, true}, {"preserve-fds", 0, true}, {"help", 'h', false}, {0}};
+    {"process-label", 0, true}, {"preserve-fds", 0, true}, {"cgroup", 0, true}, {"help", 'h', false}, {0}};
 static const char *const help[] = {
     "process.json to run (- for stdin) instead of ARGS", "allocate a terminal (needs --console-socket)",
     "unix socket that receives the terminal's pty master", "return once the process runs",
     "write the process's pid here", "working directory in the container", "KEY=VALUE (repeatable)",
     "UID[:GID]", "comma-separated extra gids", "add a capability (repeatable)", "set no_new_privs",
-    "AppArmor profile", "SELinux label", "pass N extra fds (3..3+N-1)", ""};
+    "AppArmor profile", "SELinux label", "pass N extra fds (3..3+N-1)",
+    "[CONTROLLER[,CONTROLLER]:]PATH: run in this existing sub-cgroup of the container's (repeatable)", ""};
 
 static int run(const struct globals *g, const struct parsed_args *a, const struct opt_spec *s)
 {
@@ -31,8 +32,16 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     o.no_new_privs = cli_flag(s, a, "no-new-privs");
     o.apparmor = cli_value(s, a, "apparmor");
     o.label = cli_value(s, a, "process-label");
-    int env_opt = cli_opt(s, "env"), cap_opt = cli_opt(s, "cap");
+    int env_opt = cli_opt(s, "env"), cap_opt = cli_opt(s, "cap"), cg_opt = cli_opt(s, "cgroup");
     for (int i = 0; i < a->n_multi; i++) {
+        if (a->multi[i].opt == cg_opt) {
+            if (o.n_cgroups == (int)(sizeof o.cgroups / sizeof *o.cgroups)) {
+                husk_err_set(&err, 0, "exec: at most %d --cgroup values", o.n_cgroups);
+                return cli_fail(&err);
+            }
+            o.cgroups[o.n_cgroups++] = a->multi[i].value;
+            continue;
+        }
         int is_env = a->multi[i].opt == env_opt;
         if (!is_env && a->multi[i].opt != cap_opt)
             continue;

@@ -265,6 +265,68 @@ child_fail:
     _exit(127);
 }
 
+/* Whether the comma-separated list `want` names one of a v1 hierarchy's controllers. */
+static bool names_ctrl(const char *want, size_t wlen, const char *ctrls)
+{
+    for (const char *w = want; w < want + wlen;) {
+        const char *we = memchr(w, ',', (size_t)(want + wlen - w));
+        size_t n = we ? (size_t)(we - w) : (size_t)(want + wlen - w);
+        for (const char *c = ctrls; *c;) {
+            size_t m = strcspn(c, ",");
+            if (m == n && strncmp(c, w, n) == 0)
+                return true;
+            c += m + (c[m] == ',');
+        }
+        w += n + (we != NULL);
+    }
+    return false;
+}
+
+/* `exec --cgroup [CTRL[,CTRL]:]SUB` (runc 1.1): the process goes to SUB below the
+ * container's cgroup instead, in every hierarchy (no CTRL) or in those of the named v1
+ * controllers. SUB must exist (it is the container's to make) and stay below: relative, no
+ * `..`, and no symlink out (cgroupfs has none, but the path is checked as it resolves). */
+static int exec_sub_cgroups(const struct husk_exec_opts *o, struct husk_cgroup *cg, struct husk_err *err)
+{
+    bool moved[HUSK_CG_MAX] = {0};
+    for (int k = 0; k < o->n_cgroups; k++) {
+        const char *v = o->cgroups[k], *colon = strchr(v, ':');
+        const char *sub = colon ? colon + 1 : v;
+        if (!*sub || sub[0] == '/' || strcmp(sub, "..") == 0 || strncmp(sub, "../", 3) == 0 || strstr(sub, "/../") ||
+            (strlen(sub) >= 3 && strcmp(sub + strlen(sub) - 3, "/..") == 0))
+            return husk_err_set(err, 0, "exec: --cgroup \"%s\": the path must be relative and stay inside the "
+                                        "container's cgroup", v);
+        bool any = false;
+        for (int i = 0; i < cg->n; i++) {
+            struct husk_cgroup_dir *d = &cg->dirs[i];
+            if (colon && (d->v2 || !names_ctrl(v, (size_t)(colon - v), d->ctrls)))
+                continue;
+            if (moved[i])
+                return husk_err_set(err, 0, "exec: --cgroup \"%s\": a controller named twice", v);
+            char path[PATH_MAX], real[PATH_MAX], base[PATH_MAX];
+            if (snprintf(path, sizeof path, "%s/%s", d->path, sub) >= (int)sizeof path)
+                return husk_err_set(err, ENAMETOOLONG, "exec: --cgroup \"%s\"", v);
+            struct stat sb;
+            if (!realpath(path, real) || stat(real, &sb) < 0)
+                return husk_err_set(err, errno, "exec: --cgroup \"%s\": `%s`", v, path);
+            if (!S_ISDIR(sb.st_mode))
+                return husk_err_set(err, ENOTDIR, "exec: --cgroup \"%s\": `%s`", v, path);
+            if (!realpath(d->path, base))
+                return husk_err_set(err, errno, "exec: --cgroup \"%s\": `%s`", v, d->path);
+            size_t bl = strlen(base);
+            if (strncmp(real, base, bl) != 0 || real[bl] != '/')
+                return husk_err_set(err, 0, "exec: --cgroup \"%s\": `%s` is not inside the container's cgroup", v,
+                                    path);
+            snprintf(d->path, sizeof d->path, "%s", real);
+            moved[i] = any = true;
+        }
+        if (!any)
+            return husk_err_set(err, 0, "exec: --cgroup \"%s\": the container has no cgroup of %s", v,
+                                colon ? "that controller" : "its own");
+    }
+    return 0;
+}
+
 int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
 {
     if (husk_id_validate(o->id, err) < 0 || husk_fds_check_passed(o->preserve_fds, "--preserve-fds", err) < 0)
@@ -353,6 +415,8 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
     }
     struct husk_cgroup cg;
     husk_cgroup_parse(st.cgroup, &cg);
+    if (o->n_cgroups && exec_sub_cgroups(o, &cg, err) < 0)
+        goto out;
     cgfd = husk_cgroup_v2_fd(&cg);
     if (proc.terminal && (console = husk_proc_connect_console(o->console_socket, err)) < 0)
         goto out;

@@ -105,3 +105,46 @@ def test_non_executable_program_fails_create_without_blaming_seccomp(husk):
     assert 'exec: "/etc/passwd": permission denied' in p.stderr
     assert "seccomp" not in p.stderr
     husk.assert_no_leftovers(cid, b)
+
+
+def cgroup_dirs(pid):
+    """{controllers: host directory} of a process's cgroups, on v1, hybrid and v2 hosts."""
+    out = {}
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if ctrls == "":
+                base = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+            else:
+                base = "/sys/fs/cgroup/" + ctrls.replace("name=", "")
+            if os.path.isdir(base):
+                out[ctrls] = base + path
+    return out
+
+
+def test_exec_cgroup_runs_in_a_sub_cgroup(husk):
+    b = husk.bundle(["sleep", "100"])
+    cid, _ = husk.create(b)
+    husk.cmd("start", cid, check=True)
+    dirs = cgroup_dirs(husk.state(cid)["pid"])
+    for d in dirs.values():
+        os.mkdir(os.path.join(d, "sub"))   # the container's to make; delete removes it
+        for f in ("cpuset.cpus", "cpuset.mems"):   # a v1 cpuset takes tasks once these are set
+            if os.path.exists(os.path.join(d, f)):
+                with open(os.path.join(d, f)) as src, open(os.path.join(d, "sub", f), "w") as dst:
+                    dst.write(src.read())
+    show = ["cat", "/proc/self/cgroup"]
+
+    def placed(p):
+        assert p.returncode == 0, p.stderr
+        return {l.split(":", 2)[1]: l.split(":", 2)[2].endswith("/sub") for l in p.stdout.splitlines()}
+
+    assert all(placed(husk.cmd("exec", "--cgroup", "sub", cid, *show)).values())
+    if "pids" in dirs and "memory" in dirs:   # v1 (runc's CTRL:PATH form): only that hierarchy
+        got = placed(husk.cmd("exec", "--cgroup", "pids:sub", cid, *show))
+        assert got["pids"] and not got["memory"]
+    for bad in ("../..", "nosuch", "/sub", "sub/../.."):
+        p = husk.cmd("exec", "--cgroup", bad, cid, "true")
+        assert p.returncode != 0 and "--cgroup" in p.stderr, (bad, p.stderr)
+    husk.cmd("delete", "--force", cid, check=True)
+    assert not any(os.path.exists(d) for d in dirs.values())
