@@ -2,7 +2,11 @@
 #ifndef HUSK_FILEIO_H
 #define HUSK_FILEIO_H
 
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "husk/err.h"
 
@@ -18,5 +22,18 @@ char *husk_read_all(const char *path, size_t *len, struct husk_err *err);
 /* realpath(3) into out[PATH_MAX]: the kernel's name for an O_PATH fd of path, where /proc
  * gives it (three syscalls; a libc realpath may readlink every component), else realpath. */
 char *husk_realpath(const char *path, char *out);
+
+/* musl's open() follows an O_CLOEXEC open with fcntl(F_SETFD) (for kernels before 2.6.23),
+ * its fopen("e") with two, and fcntl(F_DUPFD_CLOEXEC) with one: one syscall each for
+ * nothing on the kernels husk needs (openat2, clone3). These do the one syscall. */
+#define husk_open(path, ...) openat(AT_FDCWD, (path), __VA_ARGS__)
+
+static inline int husk_dupfd_cloexec(int fd, int floor)
+{
+    return (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor);
+}
+
+/* fopen(path, "re") in one syscall; NULL (errno set) on failure */
+FILE *husk_fopen_read(const char *path);
 
 #endif

@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "husk/container.h"
+#include "husk/fileio.h"
 #include "husk/fdpass.h"
 
 #include <errno.h>
@@ -41,7 +42,7 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     int csv[2] = {-1, -1};
     if (!detach && !o.console_socket && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csv) == 0) {
         /* above the --preserve-fds range, which the container inherits as is */
-        int hi = fcntl(csv[1], F_DUPFD_CLOEXEC, 3 + o.preserve_fds);
+        int hi = husk_dupfd_cloexec(csv[1], 3 + o.preserve_fds);
         close(csv[1]);
         csv[1] = hi;
         o.console_fd = hi;

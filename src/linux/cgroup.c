@@ -74,7 +74,7 @@ int husk_cgroup_mounts(struct husk_cgroup_mount *m, int max)
         m[0].v2 = true;
         return 1;
     }
-    FILE *f = fopen("/proc/self/mountinfo", "re");
+    FILE *f = husk_fopen_read("/proc/self/mountinfo");
     if (!f)
         return -1;
     char line[8192];
@@ -244,7 +244,7 @@ int husk_cgroup_v2_fd(const struct husk_cgroup *cg)
 {
     for (int i = 0; i < cg->n; i++)
         if (cg->dirs[i].v2)
-            return open(cg->dirs[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            return husk_open(cg->dirs[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     return -1;
 }
 
@@ -267,7 +267,7 @@ static int each_pid(const char *dir, int depth, bool (*fn)(pid_t, void *), void 
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-    FILE *f = fopen(path, "re");
+    FILE *f = husk_fopen_read(path);
     if (!f)
         return 0;
     int n = 0, pid;
@@ -300,7 +300,7 @@ int husk_cgroup_signal_all(const struct husk_cgroup *cg, int sig)
             if (cg->dirs[i].v2) {
                 char path[PATH_MAX + 16];
                 snprintf(path, sizeof path, "%s/cgroup.kill", cg->dirs[i].path);
-                int fd = open(path, O_WRONLY | O_CLOEXEC);
+                int fd = husk_open(path, O_WRONLY | O_CLOEXEC);
                 if (fd >= 0) {
                     bool ok = write(fd, "1", 1) == 1;
                     close(fd);

@@ -53,7 +53,7 @@ void husk_cgroup_cpuset_inherit(const struct husk_cgroup_dir *d)
                 continue;
             if (read_small(src, v, sizeof v) < 0)
                 continue;
-            int fd = open(dst, O_WRONLY | O_CLOEXEC);
+            int fd = husk_open(dst, O_WRONLY | O_CLOEXEC);
             if (fd >= 0) {
                 (void)!write(fd, v, strlen(v));
                 close(fd);

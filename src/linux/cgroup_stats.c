@@ -1,5 +1,6 @@
 /* `events`: cgroup statistics in runc's JSON shape, and the OOM-kill counter. */
 #include "cgroup_internal.h"
+#include "husk/fileio.h"
 #include "husk/jsonw.h"
 
 #include <fcntl.h>
@@ -22,7 +23,7 @@ static const struct husk_cgroup_dir *find(const struct husk_cgroup *cg, const ch
         if (cg->dirs[i].v2) {
             char path[PATH_MAX + 32], v[1024] = "";
             snprintf(path, sizeof path, "%s/cgroup.controllers", cg->dirs[i].path);
-            FILE *f = fopen(path, "re");
+            FILE *f = husk_fopen_read(path);
             if (f) {
                 if (!fgets(v, sizeof v, f))
                     v[0] = '\0';
@@ -41,7 +42,7 @@ static long long num(const struct husk_cgroup_dir *d, const char *file, const ch
         return -1;
     char path[PATH_MAX + 64], line[512];
     snprintf(path, sizeof path, "%s/%s", d->path, file);
-    FILE *f = fopen(path, "re");
+    FILE *f = husk_fopen_read(path);
     if (!f)
         return -1;
     long long v = -1;

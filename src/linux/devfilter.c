@@ -2,6 +2,7 @@
  * linux.resources.devices, attached to the container's cgroup (config-linux.md "Device
  * allowlist"; the v1 devices controller's semantics: the last matching rule decides). */
 #include "cgroup_internal.h"
+#include "husk/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -131,7 +132,7 @@ int husk_devfilter_attach(const char *cgroup_dir, const struct husk_config *c, s
         }
         return husk_err_set(err, e, "cgroup: load the eBPF device filter");
     }
-    int cg = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int cg = husk_open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cg < 0) {
         int e = errno;
         close(prog);

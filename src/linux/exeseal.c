@@ -89,7 +89,7 @@ static char **self_argv(char **buf_out)
 {
     size_t cap = 4096, len = 0;
     char *buf = NULL;
-    AUTOCLOSE int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    AUTOCLOSE int fd = husk_open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return NULL;
     for (;;) {
@@ -128,7 +128,7 @@ static char **self_argv(char **buf_out)
 
 int husk_self_seal(struct husk_err *err)
 {
-    AUTOCLOSE int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    AUTOCLOSE int self = husk_open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (self < 0)
         return husk_err_set(err, errno, "open /proc/self/exe");
     int seals = fcntl(self, F_GET_SEALS);

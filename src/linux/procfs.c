@@ -1,4 +1,5 @@
 /* The verified procfs handle (include/husk/procfs.h). */
+#include "husk/fileio.h"
 #include "husk/procfs.h"
 
 #include <errno.h>
@@ -26,7 +27,7 @@ static int handle(struct husk_err *err)
     if (procfd >= 0)
         return procfd;
     /* "/proc" itself must not be a symlink the rootfs planted; below it, openat2 decides */
-    int fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = husk_open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return husk_err_set(err, errno, "open `/proc`");
     struct statfs sf;

@@ -1,5 +1,6 @@
 /* Mounts and pivot_root (config.md "Mounts", config-linux.md "Rootfs Mount Propagation"). */
 #include "rootfs_internal.h"
+#include "husk/fileio.h"
 #include "husk/procfs.h"
 
 #include <errno.h>
@@ -372,7 +373,7 @@ int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_op
     /* pivot_root needs the new root to be a mount point. */
     if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return husk_err_set(err, errno, "bind mount rootfs `%s`", o->rootfs);
-    AUTOCLOSE int rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    AUTOCLOSE int rootfd = husk_open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return husk_err_set(err, errno, "open rootfs `%s`", o->rootfs);
     /* runtime-linux.md: the container gets its own /dev, never the bundle's directory. */

@@ -1,6 +1,7 @@
 /* The mount features beyond mount(2): recursive attributes (mount_setattr), idmapped bind
  * mounts, and tmpfs copy-up. */
 #include "rootfs_internal.h"
+#include "husk/fileio.h"
 #include "husk/procfs.h"
 
 #include <errno.h>
@@ -69,7 +70,7 @@ int husk_idmap_userns(const struct husk_idmaps *uids, const struct husk_idmaps *
     } else {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
-        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        if ((fd = husk_open(path, O_RDONLY | O_CLOEXEC)) < 0)
             husk_err_set(err, errno, "idmapped mount: open `%s`", path);
     }
     close(p[1]);

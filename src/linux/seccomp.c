@@ -1,4 +1,5 @@
 /* config-linux.md "Seccomp" → a libseccomp filter. */
+#include "husk/fileio.h"
 #include "husk/log.h"
 #include "husk/security.h"
 #include "husk/sha256.h"
@@ -285,7 +286,7 @@ static bool cache_read(int dirfd, const char *name, const unsigned char key[HUSK
 static void cache_write(int dirfd, const char *name, const unsigned char key[HUSK_SHA256_LEN],
                         const struct husk_seccomp *s)
 {
-    int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    int dup = husk_dupfd_cloexec(dirfd, 0);
     DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
     if (!d) {
         if (dup >= 0)

@@ -1,5 +1,6 @@
 /* `husk spec`: a starting config in the shape runc writes, so users and tools
  * that expect runc's defaults get the same container. */
+#include "husk/fileio.h"
 #include "husk/config.h"
 #include "husk/jsonw.h"
 
@@ -145,7 +146,7 @@ int husk_spec_write(const char *path, bool rootless, struct husk_err *err)
         return husk_err_set(err, ENOMEM, "build default config");
     }
     /* runc refuses to overwrite an existing config; so do we. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = husk_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;
         husk_jsonw_free(&w);

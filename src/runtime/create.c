@@ -102,7 +102,7 @@ static pid_t spawn_via_intermediate(struct init_args *a, unsigned long flags, st
             /* pass 0: the user namespace; pass 1: the rest */
             if ((pass == 0) != (type == CLONE_NEWUSER))
                 continue;
-            int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+            int fd = husk_open(ns->path, O_RDONLY | O_CLOEXEC);
             if (fd < 0) {
                 husk_err_set(&e, errno, "open %s namespace `%s`", husk_ns_name(type), ns->path);
                 goto fail;
@@ -143,7 +143,7 @@ fail:
 static void owner_name(uid_t uid, char *out, size_t n)
 {
     out[0] = '\0';
-    FILE *f = fopen("/etc/passwd", "re");
+    FILE *f = husk_fopen_read("/etc/passwd");
     if (!f)
         return;
     char line[1024];
@@ -174,7 +174,7 @@ int husk_seccomp_prepare(struct husk_config *cfg, const char *root, struct husk_
 
 static int copy_config(const char *src, int dirfd, struct husk_err *err)
 {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
+    int in = husk_open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return husk_err_set(err, errno, "open `%s`", src);
     int out = openat(dirfd, HUSK_CONFIG_COPY, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -365,8 +365,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     o = &oc;
     /* Keep fds the init needs above the preserved range (runtime.md: fds 3..3+N-1). */
     int floor = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
-    int child_sync = fcntl(sv[1], F_DUPFD_CLOEXEC, floor);
-    int child_listen = listen_fd >= 0 ? fcntl(listen_fd, F_DUPFD_CLOEXEC, floor) : -1;
+    int child_sync = husk_dupfd_cloexec(sv[1], floor);
+    int child_listen = listen_fd >= 0 ? husk_dupfd_cloexec(listen_fd, floor) : -1;
     close(sv[1]);
     sv[1] = child_sync;
     if (listen_fd >= 0)

@@ -247,7 +247,7 @@ static int exec_mid(void *arg)
         _exit(1);
     /* above stdio and the preserved fds, which the console and the program take */
     int tramp = pk.fd;
-    if (tramp < m->floor && ((tramp = fcntl(pk.fd, F_DUPFD_CLOEXEC, m->floor)) < 0 || close(pk.fd) < 0))
+    if (tramp < m->floor && ((tramp = husk_dupfd_cloexec(pk.fd, m->floor)) < 0 || close(pk.fd) < 0))
         _exit(1);
     if (m->console >= 0 && husk_proc_console(m->console, m->proc, false, &e) < 0)
         goto child_fail;
@@ -427,7 +427,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         goto out;
     }
     int floor = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
-    int child_sync = fcntl(sv[1], F_DUPFD_CLOEXEC, floor);
+    int child_sync = husk_dupfd_cloexec(sv[1], floor);
     if (child_sync < 0) {
         husk_err_set(err, errno, "dup");
         goto out;

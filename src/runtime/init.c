@@ -3,6 +3,7 @@
 #include "init_internal.h"
 #include "process_internal.h"
 #include "husk/fdpass.h"
+#include "husk/fileio.h"
 #include "husk/exeseal.h"
 #include "husk/hooks.h"
 #include "husk/log.h"
@@ -89,7 +90,7 @@ static int above_preserved(const struct init_args *a, int fd)
     int floor = 3 + (a->preserve_fds > 0 ? a->preserve_fds : 0);
     if (fd < 0 || fd >= floor)
         return fd;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    int moved = husk_dupfd_cloexec(fd, floor);
     if (moved < 0)
         _exit(1);
     close(fd);

@@ -2,6 +2,7 @@
  * rlimits, scheduling, LSM, seccomp, user, capabilities, cwd, environment, exec. */
 #include "process_internal.h"
 #include "init_internal.h"
+#include "husk/fileio.h"
 #include "husk/cleanup.h"
 #include "husk/fdpass.h"
 #include "husk/procfs.h"
@@ -53,7 +54,7 @@ int husk_proc_close_fds(const int *keep, size_t nkeep, int preserve_fds, struct 
  * pty is attached to that fd. */
 static int bind_console(int slave, struct husk_err *err)
 {
-    AUTOCLOSE int dev = open("/dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    AUTOCLOSE int dev = husk_open("/dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dev < 0)
         return husk_err_set(err, errno, "open /dev for /dev/console");
     if (unlinkat(dev, "console", 0) < 0 && errno != ENOENT)
@@ -69,7 +70,7 @@ static int bind_console(int slave, struct husk_err *err)
 
 int husk_proc_console(int sock, const struct husk_process *p, bool bind, struct husk_err *err)
 {
-    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int master = husk_open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0)
         return husk_err_set(err, errno, "open /dev/ptmx");
     if (unlockpt(master) < 0)
@@ -185,7 +186,7 @@ int husk_proc_set_home(struct husk_process *p, struct husk_arena *ar)
     if (env_get(&p->env, "HOME"))
         return 0;
     char home[1024] = "/";
-    FILE *f = fopen("/etc/passwd", "re");
+    FILE *f = husk_fopen_read("/etc/passwd");
     if (f) {
         char line[2048];
         while (fgets(line, sizeof line, f)) {

@@ -100,11 +100,11 @@ int husk_state_cache_dir(const char *root, const char *name)
 int husk_state_create_dir(const char *root, const char *id, struct husk_err *err)
 {
     /* the root exists but for the first container */
-    int rootfd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    int rootfd = husk_open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
     if (rootfd < 0 && errno == ENOENT) {
         if (mkdir_p(root, 0700) < 0)
             return husk_err_set(err, errno, "create state root `%s`", root);
-        rootfd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        rootfd = husk_open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
     }
     if (rootfd < 0)
         return husk_err_set(err, errno, "open state root `%s`", root);
@@ -127,7 +127,7 @@ int husk_state_open_dir(const char *root, const char *id, struct husk_err *err)
 {
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", root, id);
-    int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = husk_open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         if (errno == ENOENT)
         {
@@ -383,7 +383,7 @@ int husk_state_remove(const char *root, const char *id, struct husk_err *err)
     snprintf(path, sizeof path, "%s/%s", root, id);
     /* The two files every container has, by name; a directory walk only for the others. */
     static const char *const names[] = {HUSK_STATE_FILE, HUSK_CONFIG_COPY};
-    int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = husk_open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return errno == ENOENT ? 0 : husk_err_set(err, errno, "remove `%s`", path);
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
@@ -463,7 +463,7 @@ int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *err)
     snprintf(tmp, sizeof tmp, "%s.husk-tmp", path);
     /* O_NONBLOCK and O_NOFOLLOW: a FIFO left at the temporary name fails instead of hanging
      * (ENXIO), a symlink there is not followed; only a regular file is written */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0644);
+    int fd = husk_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0644);
     if (fd < 0)
         return husk_err_set(err, errno, "write pid file `%s`", path);
     struct stat sb;

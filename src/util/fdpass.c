@@ -1,3 +1,4 @@
+#include "husk/fileio.h"
 #include "husk/fdpass.h"
 
 #include <errno.h>
@@ -30,7 +31,7 @@ void husk_fds_note_inherited(void)
                 return;
             }
             /* the lowest free fd is this one: open gives it */
-            int nul = open("/dev/null", O_RDWR);
+            int nul = husk_open("/dev/null", O_RDWR);
             if (nul >= 0 && nul != fd)
                 close(nul);
         }

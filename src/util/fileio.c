@@ -13,7 +13,7 @@
 
 int husk_write_file(const char *path, const char *data, size_t len, struct husk_err *err)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int fd = husk_open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return husk_err_set(err, errno, "open `%s`", path);
     ssize_t n = write(fd, data, len);
@@ -26,7 +26,7 @@ int husk_write_file(const char *path, const char *data, size_t len, struct husk_
 
 int husk_read_file(const char *path, char *out, size_t n)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = husk_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     ssize_t r = read(fd, out, n - 1);
@@ -43,7 +43,7 @@ int husk_read_file(const char *path, char *out, size_t n)
 char *husk_read_all(const char *path, size_t *len, struct husk_err *err)
 {
     /* O_NONBLOCK: opening a FIFO with no writer would wait for ever; it is refused below */
-    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int fd = strcmp(path, "-") == 0 ? 0 : husk_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         husk_err_set(err, errno, "open `%s`", path);
         return NULL;
@@ -120,4 +120,18 @@ char *husk_realpath(const char *path, char *out)
         }
     }
     return realpath(path, out);
+}
+
+FILE *husk_fopen_read(const char *path)
+{
+    int fd = husk_open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "r");   /* the fd is close-on-exec already: no "e", no fcntl */
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
 }

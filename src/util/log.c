@@ -1,3 +1,4 @@
+#include "husk/fileio.h"
 #include "husk/log.h"
 #include "husk/jsonw.h"
 
@@ -18,7 +19,7 @@ int husk_log_init(const char *path, enum husk_log_format fmt, int debug)
     log_format = fmt;
     log_debug = debug;
     if (path && *path) {
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        int fd = husk_open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0)
             return -1;
         log_fd = fd;
