@@ -50,5 +50,8 @@ size_t husk_mount_option_names(const char **out, size_t max);
 int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err *err);
 /* The same, and the path it reached with every symlink expanded, into `resolved`. */
 int husk_resolve_in_root(int rootfd, const char *path, bool file, char resolved[4096], struct husk_err *err);
+/* The directory `path` inside rootfd opened for reading (made if missing), as resolved by
+ * husk_mkpath_in_root. */
+int husk_opendir_in_root(int rootfd, const char *path, struct husk_err *err);
 
 #endif

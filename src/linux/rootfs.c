@@ -77,6 +77,20 @@ int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err
     return husk_resolve_in_root(rootfd, path, file, NULL, err);
 }
 
+int husk_opendir_in_root(int rootfd, const char *path, struct husk_err *err)
+{
+    /* an existing directory without symlinks opens as one in one call */
+    int fd = openat2_resolve(rootfd, path, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0)
+        return fd;
+    AUTOCLOSE int p = husk_mkpath_in_root(rootfd, path, false, err);
+    if (p < 0)
+        return -1;
+    if ((fd = openat(p, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0)
+        return husk_err_set(err, errno, "open `%s`", path);
+    return fd;
+}
+
 /* Walks `path` component by component as if rootfd were "/": symlinks (even dangling
  * ones, which openat2 cannot follow into missing directories) are expanded by hand and
  * resolved against the root, "..'" never climbs above it, missing directories are made. The
@@ -267,12 +281,23 @@ static int do_mount(const struct husk_mount *m, int idmap_fd,
     bool file = f.bind && !is_dir_source(src);
     if (f.bind && access(src, F_OK) < 0)
         return husk_err_set(err, errno, "mount `%s` on `%s`: source `%s`", m->source, m->destination, src);
+    char resolved[4096];
+    AUTOCLOSE int tfd = -1;
     /* proc and sysfs on a symlink could be pointed anywhere: refuse. */
     if (type && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0)) {
-        AUTOCLOSE int l = openat2_in_root(rootfd, m->destination, O_PATH | O_NOFOLLOW);
         struct stat sb;
-        if (l >= 0 && fstat(l, &sb) == 0 && !S_ISDIR(sb.st_mode))
-            return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
+        /* The usual destination has no symlink at all: that one open is both the check and
+         * the target (what husk_resolve_in_root's first call would return) */
+        tfd = openat2_resolve(rootfd, m->destination, O_PATH);
+        if (tfd >= 0) {
+            if (fstat(tfd, &sb) == 0 && !S_ISDIR(sb.st_mode))
+                return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
+            clean_path(m->destination, resolved, sizeof resolved);
+        } else {
+            AUTOCLOSE int l = openat2_in_root(rootfd, m->destination, O_PATH | O_NOFOLLOW);
+            if (l >= 0 && fstat(l, &sb) == 0 && !S_ISDIR(sb.st_mode))
+                return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
+        }
     }
     /* A tmpfs keeps the mode of the directory it covers unless mode= is given, as runc and
      * crun do (engines mount tmpfs on image directories such as /tmp or /run and rely on it);
@@ -285,9 +310,7 @@ static int do_mount(const struct husk_mount *m, int idmap_fd,
             snprintf(f.data + used, sizeof f.data - used, "%smode=%o", used ? "," : "",
                      (unsigned)(sb.st_mode & 07777));
     }
-    char resolved[4096];
-    AUTOCLOSE int tfd = husk_resolve_in_root(rootfd, m->destination, file, resolved, err);
-    if (tfd < 0)
+    if (tfd < 0 && (tfd = husk_resolve_in_root(rootfd, m->destination, file, resolved, err)) < 0)
         return husk_err_wrap(err, "mount `%s`", m->destination);
     if (check_proc_mount(m, type, f.bind, src, resolved, tfd, err) < 0)
         return -1;

@@ -152,12 +152,9 @@ static bool configured(const struct husk_config *c, const char *path)
 static int make_devices(const struct husk_config *c, const struct husk_rootfs_opts *o, int rootfd,
                         struct husk_err *err)
 {
-    AUTOCLOSE int devfd = husk_mkpath_in_root(rootfd, "/dev", false, err);
-    if (devfd < 0)
-        return -1;
-    AUTOCLOSE int dfd = openat(devfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    AUTOCLOSE int dfd = husk_opendir_in_root(rootfd, "/dev", err);
     if (dfd < 0)
-        return husk_err_set(err, errno, "open /dev");
+        return husk_err_wrap(err, "make the devices");
     const struct devctx x = {.rootfd = rootfd, .devdir = dfd, .userns = o->userns, .euid = geteuid(), .egid = getegid()};
     for (size_t i = 0; i < sizeof default_devices / sizeof *default_devices; i++) {
         if (configured(c, default_devices[i].path))
