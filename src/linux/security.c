@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -68,7 +69,10 @@ int husk_rlimits_apply(const struct husk_process *p, struct husk_err *err)
 
 int husk_user_apply(const struct husk_process *p, bool setgroups_denied, struct husk_err *err)
 {
-    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    /* Only a change from uid 0 to non-zero uids clears the capabilities; keeping them for
+     * uid 0 would be two syscalls for nothing (and execve resets the flag anyway). */
+    bool keep = p->uid != 0;
+    if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
         return husk_err_set(err, errno, "keep capabilities across setuid");
     /* Raw calls: the init is single-threaded, and libc's set*id broadcast every change to
      * all threads (musl blocks every signal around each one). */
@@ -82,15 +86,9 @@ int husk_user_apply(const struct husk_process *p, bool setgroups_denied, struct 
         return husk_err_set(err, errno, "setgid %u", (unsigned)p->gid);
     if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
         return husk_err_set(err, errno, "setuid %u", (unsigned)p->uid);
-    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+    if (keep && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
         return husk_err_set(err, errno, "reset keep-capabilities");
     return 0;
-}
-
-static void cap_free_p(cap_t *c)
-{
-    if (*c)
-        cap_free(*c);
 }
 
 static bool in(const struct husk_strv *v, int cap)
@@ -113,21 +111,26 @@ int husk_caps_drop_bounding(const struct husk_caps *caps, struct husk_err *err)
 int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err)
 {
     int last = (int)cap_max_bits() - 1;
-    __attribute__((cleanup(cap_free_p))) cap_t st = cap_init();
-    if (!st)
-        return husk_err_set(err, errno, "cap_init");
-    const struct { const struct husk_strv *v; cap_flag_t f; } sets[] = {
-        {&caps->effective, CAP_EFFECTIVE}, {&caps->permitted, CAP_PERMITTED}, {&caps->inheritable, CAP_INHERITABLE}};
+    /* capset(2) itself, version 3 (two 32-bit words per set): libcap's cap_set_proc asks
+     * the kernel for its version with a capget first, every time */
+    struct { uint32_t version; int pid; } hdr = {0x20080522, 0};   /* _LINUX_CAPABILITY_VERSION_3 */
+    struct { uint32_t effective, permitted, inheritable; } data[2] = {{0, 0, 0}, {0, 0, 0}};
+    const struct husk_strv *sets[] = {&caps->effective, &caps->permitted, &caps->inheritable};
     for (size_t s = 0; s < 3; s++)
-        for (size_t i = 0; i < sets[s].v->n; i++) {
-            cap_value_t v = husk_cap_from_name(sets[s].v->v[i]);
+        for (size_t i = 0; i < sets[s]->n; i++) {
+            int v = husk_cap_from_name(sets[s]->v[i]);
             if (v > last) {
-                husk_warn("capability %s is unknown to the running kernel: skipped", sets[s].v->v[i]);
+                husk_warn("capability %s is unknown to the running kernel: skipped", sets[s]->v[i]);
                 continue;
             }
-            cap_set_flag(st, sets[s].f, 1, &v, CAP_SET);
+            if (v < 0)
+                continue;   /* refused by husk_caps_check before */
+            uint32_t bit = 1u << (v % 32);
+            uint32_t *w = s == 0 ? &data[v / 32].effective : s == 1 ? &data[v / 32].permitted
+                                                                     : &data[v / 32].inheritable;
+            *w |= bit;
         }
-    if (cap_set_proc(st) < 0)
+    if (syscall(SYS_capset, &hdr, data) < 0)
         return husk_err_set(err, errno, "set capabilities");
     for (size_t i = 0; i < caps->ambient.n; i++) {
         int v = husk_cap_from_name(caps->ambient.v[i]);
