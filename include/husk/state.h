@@ -68,6 +68,8 @@ int husk_state_load(int dirfd, const char *id, struct husk_state *st, struct hus
 int husk_state_parse(const char *buf, size_t n, const char *id, struct husk_state *st, struct husk_err *err);
 void husk_state_free(struct husk_state *st);
 int husk_state_remove(const char *root, const char *id, struct husk_err *err);
+/* The same, with the container's directory open already (dirfd: its own fd, kept open). */
+int husk_state_remove_at(const char *root, const char *id, int dirfd, struct husk_err *err);
 
 /* Status from the live process (and the start socket's presence). */
 enum husk_status husk_state_status(int dirfd, const struct husk_state *st);

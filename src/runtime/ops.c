@@ -256,7 +256,7 @@ static int delete_broken(const char *root, const char *id, int dirfd, struct hus
     husk_cgroup_parse(plan, cg);
     if (empty_cgroups(cg, err) < 0)
         return -1;
-    return husk_state_remove(root, id, err);
+    return husk_state_remove_at(root, id, dirfd, err);
 }
 
 int husk_container_delete(const char *root, const char *id, bool force, struct husk_err *err)
@@ -304,7 +304,7 @@ static int destroy_locked(const char *root, const char *id, int dirfd, const str
     if (empty_cgroups(cg, err) < 0)
         return -1;
     struct husk_config *cfg = st->flags & HUSK_STATE_POSTSTOP ? saved_config(dirfd) : NULL;
-    if (husk_state_remove(root, id, err) < 0) {
+    if (husk_state_remove_at(root, id, dirfd, err) < 0) {
         husk_config_free(cfg);
         return -1;
     }

@@ -377,34 +377,44 @@ void husk_state_free(struct husk_state *st)
     st->n_annotations = 0;
 }
 
-int husk_state_remove(const char *root, const char *id, struct husk_err *err)
+int husk_state_remove_at(const char *root, const char *id, int dirfd, struct husk_err *err)
 {
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", root, id);
     /* The two files every container has, by name; a directory walk only for the others. */
     static const char *const names[] = {HUSK_STATE_FILE, HUSK_CONFIG_COPY};
-    int fd = husk_open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : husk_err_set(err, errno, "remove `%s`", path);
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        unlinkat(fd, names[i], 0);
-    if (rmdir(path) == 0 || errno == ENOENT) {
-        close(fd);
+        unlinkat(dirfd, names[i], 0);
+    if (rmdir(path) == 0 || errno == ENOENT)
         return 0;
-    }
-    DIR *d = fdopendir(fd);
+    int fd = openat(dirfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);   /* closedir takes it */
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
     if (!d) {
-        close(fd);
-        return husk_err_set(err, errno, "remove `%s`", path);
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return husk_err_set(err, e, "remove `%s`", path);
     }
     struct dirent *de;
     while ((de = readdir(d)))
         if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            unlinkat(fd, de->d_name, 0);
+            unlinkat(dirfd, de->d_name, 0);
     closedir(d);
     if (rmdir(path) < 0 && errno != ENOENT)
         return husk_err_set(err, errno, "remove `%s`", path);
     return 0;
+}
+
+int husk_state_remove(const char *root, const char *id, struct husk_err *err)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", root, id);
+    int fd = husk_open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : husk_err_set(err, errno, "remove `%s`", path);
+    int r = husk_state_remove_at(root, id, fd, err);
+    close(fd);
+    return r;
 }
 
 unsigned long long husk_proc_start_time(pid_t pid)
