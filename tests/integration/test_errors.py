@@ -1,9 +1,11 @@
 """Each command's errors: messages, exit codes, and nothing left behind on failure."""
 import json
 import os
+import subprocess
+
+import pytest
 
 from conftest import HUSK
-import subprocess
 
 
 def test_unknown_command_and_option(husk):
@@ -170,3 +172,18 @@ def test_foreign_state_is_left_alone(husk):
     p = husk.cmd("delete", "--force", "other")
     assert p.returncode == 1 and "not written by husk" in p.stderr
     assert os.path.exists(d)
+
+
+@pytest.mark.parametrize("userns", [False, True])
+def test_init_setup_error_before_go_is_reported(husk, userns):
+    # the init sets the hostname before create's GO when it has no user namespace of its own:
+    # its error must still be the one reported, with nothing left behind
+    def edit(c):
+        c["hostname"] = "h" * 70
+        if userns:
+            c["linux"]["namespaces"].append({"type": "user"})
+            c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]
+            c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]
+    cid, p, b = husk.create_edited(edit)
+    assert p.returncode == 1 and 'set hostname "hhh' in p.stderr and "Invalid argument" in p.stderr, p.stderr
+    husk.assert_no_leftovers(cid, b)
