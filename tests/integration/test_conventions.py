@@ -2,12 +2,7 @@
 "Compatibility")."""
 import os
 
-
-def run_out(husk, args, edit=None):
-    cid, p = husk.run(husk.bundle(args, edit=edit))
-    assert p.returncode == 0, p.stderr
-    husk.assert_no_leftovers(cid)
-    return p.stdout
+from test_container import output as run_out
 
 
 def test_missing_cwd_is_created(husk):
