@@ -2,30 +2,17 @@
 many creates racing for one id."""
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 import sweep
 
-HUSK = os.path.abspath(os.environ.get("HUSK", os.path.join(sweep.REPO, "husk")))
 LIFECYCLES = 50
 ROUNDS = 10
 RACERS = 20
-
-
-@pytest.fixture(scope="module")
-def sw():
-    tmp = tempfile.mkdtemp(prefix="husk-stress-")
-    try:
-        yield sweep.Sweep(HUSK, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def husk(s, *args):
@@ -61,7 +48,7 @@ def lifecycle(s, cid):
     return f"delete {cid}: {err.strip()}" if rc else None
 
 
-def test_concurrent_lifecycles_with_readers(sw):
+def test_concurrent_lifecycles_with_readers(sweeper):
     problems = []
     stop = threading.Event()
     statuses = {"creating", "created", "running", "paused", "stopped"}
@@ -70,7 +57,7 @@ def test_concurrent_lifecycles_with_readers(sw):
 
     def reader():
         while not stop.is_set():
-            rc, out, err = husk(sw, "list", "--format", "json")
+            rc, out, err = husk(sweeper, "list", "--format", "json")
             reads[0] += 1
             if rc:
                 problems.append(f"list: {err.strip()}")
@@ -85,7 +72,7 @@ def test_concurrent_lifecycles_with_readers(sw):
                 if e["status"] not in statuses:
                     problems.append(f"list: status {e['status']!r}")
                 # state of a listed container: its document, or gone meanwhile
-                rc, out, err = husk(sw, "state", e["id"])
+                rc, out, err = husk(sweeper, "state", e["id"])
                 if rc and "does not exist" not in err:
                     problems.append(f"state {e['id']}: {err.strip()}")
                 break
@@ -98,28 +85,28 @@ def test_concurrent_lifecycles_with_readers(sw):
         with ThreadPoolExecutor(LIFECYCLES) as pool:
             for r in range(ROUNDS):
                 ids = [f"stress-{r}-{i}" for i in range(LIFECYCLES)]
-                problems += [p for p in pool.map(lambda c: lifecycle(sw, c), ids) if p]
+                problems += [p for p in pool.map(lambda c: lifecycle(sweeper, c), ids) if p]
     finally:
         stop.set()
         for t in readers:
             t.join()
-        for cid in [d for d in os.listdir(sw.root) if d[0] != "."] if os.path.isdir(sw.root) else []:
-            husk(sw, "delete", "--force", cid)
-            sw.scrub(cid)
+        for cid in [d for d in os.listdir(sweeper.root) if d[0] != "."] if os.path.isdir(sweeper.root) else []:
+            husk(sweeper, "delete", "--force", cid)
+            sweeper.scrub(cid)
     print(f"\nstress: {LIFECYCLES} lifecycles x {ROUNDS} rounds in {time.time() - t0:.1f} s, "
           f"{reads[0]} lists seeing {reads[1]} containers")
     assert not problems, "\n".join(problems[:20])
-    assert not [d for d in os.listdir(sw.root) if d[0] != "."]
-    assert not sw.processes()
+    assert not [d for d in os.listdir(sweeper.root) if d[0] != "."]
+    assert not sweeper.processes()
 
 
-def test_concurrent_creates_of_one_id(sw):
+def test_concurrent_creates_of_one_id(sweeper):
     cid = "stress-race"
     barrier = threading.Barrier(RACERS)
 
     def create(_):
         barrier.wait()
-        return husk(sw, "create", "--bundle", sw.bundles["sleep"], cid)
+        return husk(sweeper, "create", "--bundle", sweeper.bundles["sleep"], cid)
 
     try:
         with ThreadPoolExecutor(RACERS) as pool:
@@ -128,11 +115,11 @@ def test_concurrent_creates_of_one_id(sw):
         losses = [r for r in results if r[0] != 0]
         assert len(wins) == 1, [r[2] for r in results]
         assert all("already exists" in r[2] for r in losses), [r[2] for r in losses]
-        rc, out, _ = husk(sw, "state", cid)
+        rc, out, _ = husk(sweeper, "state", cid)
         assert rc == 0 and json.loads(out)["status"] == "created"
     finally:
-        husk(sw, "delete", "--force", cid)
-        sw.scrub(cid)
-    assert not os.path.exists(os.path.join(sw.root, cid))
+        husk(sweeper, "delete", "--force", cid)
+        sweeper.scrub(cid)
+    assert not os.path.exists(os.path.join(sweeper.root, cid))
     assert not any(os.path.isdir(c) for c in sweep.cgroup_candidates(cid))
-    assert not sw.processes()
+    assert not sweeper.processes()

@@ -4,7 +4,6 @@ again under strace -f: husk's children (intermediate, init, exec's process) are 
 own nth call of the same syscall too."""
 import os
 import shutil
-import tempfile
 
 import pytest
 
@@ -12,16 +11,6 @@ import sweep
 
 SAMPLE = int(os.environ.get("FAULTS_SAMPLE", "40"))
 FOLLOW = [False, True] if os.environ.get("FAULTS_FOLLOW") == "1" else [False]
-HUSK = os.path.abspath(os.environ.get("HUSK", os.path.join(sweep.REPO, "husk")))
-
-
-@pytest.fixture(scope="module")
-def sweeper():
-    tmp = tempfile.mkdtemp(prefix="husk-faults-")
-    try:
-        yield sweep.Sweep(HUSK, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
