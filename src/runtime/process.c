@@ -130,17 +130,26 @@ static const char *env_get(const struct husk_strv *env, const char *name)
     return NULL;
 }
 
-/* Exec failures read like Go's (runc's): engines match them in lower case, podman turning
- * "no such file or directory" into exit code 127 and "permission denied" into 126. */
-static int exec_error(struct husk_err *err, int code, const char *prog)
+/* Failures to start the program read like Go's (runc's), since engines match their words:
+ * Docker's CLI case-sensitively ("executable file not found", "no such file or directory":
+ * 127, then "permission denied": 126, else 125), podman in any case (the same words, and
+ * "operation not permitted", 126). So `what` and strerror's text in lower case. */
+static int go_error(struct husk_err *err, int code, const char *what)
 {
     char reason[128];
     snprintf(reason, sizeof reason, "%s", strerror(code));
     if (reason[0] >= 'A' && reason[0] <= 'Z')
         reason[0] = (char)(reason[0] - 'A' + 'a');
-    husk_err_set(err, 0, "exec: \"%s\": %s", prog, reason);
+    husk_err_set(err, 0, "%s: %s", what, reason);
     err->code = code;
     return -1;
+}
+
+static int exec_error(struct husk_err *err, int code, const char *prog)
+{
+    char what[4200];
+    snprintf(what, sizeof what, "exec: \"%s\"", prog);
+    return go_error(err, code, what);
 }
 
 /* Finds the program the way execvp would, in the container's PATH. */
@@ -151,8 +160,12 @@ int husk_proc_resolve(const struct husk_process *p, char *out, size_t n, struct 
     if (strchr(prog, '/')) {
         if (stat(prog, &sb) < 0)
             return exec_error(err, errno, prog);
-        if (S_ISDIR(sb.st_mode))
-            return husk_err_set(err, EACCES, "exec: \"%s\": is a directory, not an executable", prog);
+        if (S_ISDIR(sb.st_mode)) {
+            /* execve's EACCES, in the words Docker's CLI needs for 126 */
+            char what[4200];
+            snprintf(what, sizeof what, "exec: \"%s\": is a directory", prog);
+            return go_error(err, EACCES, what);
+        }
         /* A file the process may not execute (no x bit for its user, a noexec mount) fails
          * here, at create, as runc's lookup does; not later as an execve error that a
          * seccomp filter would be blamed for. */
@@ -319,11 +332,18 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
         return -1;
     if (proc->caps.set && husk_caps_drop_bounding(&proc->caps, err) < 0)
         return -1;
+    /* Resolved after pivot_root, inside the container (CVE-2024-21626), and first before the
+     * user switch, as runc does: a cwd only root may enter (a 0700 /root for user 1000) works
+     * there too. Failing that, again as the user, whose error is the one to report. */
+    bool in_cwd = chdir(proc->cwd) == 0;
     if (husk_user_apply(proc, deny_setgroups, err) < 0)
         return -1;
-    /* Resolved after pivot_root, inside the container (CVE-2024-21626). */
-    if (chdir(proc->cwd) < 0)
-        return husk_err_set(err, errno, "chdir to cwd (\"%s\") set in config.json", proc->cwd);
+    if (!in_cwd && chdir(proc->cwd) < 0) {
+        int e = errno;
+        char what[4200];
+        snprintf(what, sizeof what, "chdir to cwd (\"%s\") set in config.json", proc->cwd);
+        return go_error(err, e, what);
+    }
     if (proc->caps.set && husk_caps_apply(&proc->caps, err) < 0)
         return -1;
     if (husk_proc_set_home(proc, ar) < 0)

@@ -143,3 +143,24 @@ def test_exec_cgroup_runs_in_a_sub_cgroup(husk):
         assert p.returncode != 0 and "--cgroup" in p.stderr, (bad, p.stderr)
     husk.cmd("delete", "--force", cid, check=True)
     assert not any(os.path.exists(d) for d in dirs.values())
+
+
+def test_directory_as_program_fails_create_in_engines_words(husk):
+    # Docker's CLI gives 126 only for "permission denied" in lower case (else 125), as runc says
+    cid, p, b = husk.create_edited(lambda c: c["process"].update(args=["/etc"]))
+    assert p.returncode == 1
+    assert 'exec: "/etc": is a directory: permission denied' in p.stderr, p.stderr
+    husk.assert_no_leftovers(cid, b)
+
+
+def test_cwd_only_root_may_enter_works_for_a_user(husk):
+    # runc enters process.cwd before switching to the user: `docker run -u 1000 -w /root` works
+    def edit(c):
+        c["process"]["user"] = {"uid": 1000, "gid": 1000}
+        c["process"]["cwd"] = "/root"
+    b = husk.bundle(["sh", "-c", "pwd; id -u; ls . >/dev/null 2>&1 || echo unreadable"], edit=edit)
+    os.chmod(os.path.join(b, "rootfs", "root"), 0o700)
+    cid, p = husk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["/root", "1000", "unreadable"]
+    husk.assert_no_leftovers(cid, b)
