@@ -1,12 +1,15 @@
-"""containerd (ctr, io.containerd.runc.v2 with --runc-binary husk), as ENGINES.md records it."""
+"""containerd (ctr, io.containerd.runc.v2 with --runc-binary husk or runc), as ENGINES.md records it."""
+import json
 import os
+import shutil
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import HUSK, need, own_cgroup
+from conftest import (CONSOLE_PROBE, EXEC_CASES, EXEC_SETUP, EXIT_CASES, RUNTIMES, console_mounts, husk_xfail, in_tty,
+                      need, own_cgroup)
 
 
 @pytest.fixture(scope="module")
@@ -52,26 +55,43 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         proc.kill()
 
 
-def run_args(env, *extra):
-    # the container id is the argument after the image reference
-    cid = extra[extra.index(env["ref"]) + 1]
-    return ["run", "--runtime", "io.containerd.runc.v2", "--runc-binary", HUSK, "--runc-root", env["runc_root"],
-            "--cgroup", f"{own_cgroup()}/husk-ctr-test/{cid}", *extra]
+@pytest.fixture
+def c(ctrd, runtime):
+    """ctrd with the runtime under test: c["run"](*args) gives `ctr run`'s arguments."""
+    root = os.path.join(ctrd["runc_root"], runtime)
+
+    def run_args(*extra):
+        # the container id is the argument after the image reference
+        cid = extra[extra.index(ctrd["ref"]) + 1]
+        return ["run", "--runtime", "io.containerd.runc.v2", "--runc-binary", RUNTIMES[runtime], "--runc-root", root,
+                "--cgroup", f"{own_cgroup()}/husk-ctr-test/{cid}", *extra]
+    return dict(ctrd, run=run_args, root=root)
 
 
-def test_run_rm(ctrd):
-    p = ctrd["ctr"](*run_args(ctrd, "--rm", ctrd["ref"], "c-rm", "sh", "-c", "echo hello from husk; hostname"))
+def remove(c, cid):
+    ctr = c["ctr"]
+    ctr("task", "kill", "-s", "SIGKILL", cid, check=False)
+    for _ in range(50):
+        if ctr("task", "delete", cid, check=False).returncode == 0 or cid not in ctr("task", "ls").stdout:
+            break
+        time.sleep(0.1)
+    ctr("containers", "delete", cid, check=False)
+    ctr("snapshots", "rm", cid, check=False)
+
+
+def test_run_rm(c):
+    p = c["ctr"](*c["run"]("--rm", c["ref"], "c-rm", "sh", "-c", "echo hello from husk; hostname"))
     assert "hello from husk" in p.stdout
 
 
-def test_exit_code(ctrd):
-    p = ctrd["ctr"](*run_args(ctrd, "--rm", ctrd["ref"], "c-exit", "sh", "-c", "exit 3"), check=False)
+def test_exit_code(c):
+    p = c["ctr"](*c["run"]("--rm", c["ref"], "c-exit", "sh", "-c", "exit 3"), check=False)
     assert p.returncode == 3
 
 
-def test_detached_exec_ps_pause_kill_delete(ctrd):
-    ctr = ctrd["ctr"]
-    ctr(*run_args(ctrd, "-d", ctrd["ref"], "c-d", "sleep", "300"))
+def test_detached_exec_ps_pause_kill_delete(c):
+    ctr = c["ctr"]
+    ctr(*c["run"]("-d", c["ref"], "c-d", "sleep", "300"))
     p = ctr("task", "exec", "--exec-id", "e1", "c-d", "sh", "-c", "echo in-exec")
     assert "in-exec" in p.stdout
     p = ctr("task", "ps", "c-d")
@@ -88,18 +108,85 @@ def test_detached_exec_ps_pause_kill_delete(ctrd):
     ctr("task", "delete", "c-d")
     ctr("containers", "delete", "c-d")
     assert "c-d" not in ctr("containers", "ls").stdout
-    assert not os.path.exists(os.path.join(ctrd["runc_root"], "default", "c-d"))
+    assert not os.path.exists(os.path.join(c["root"], "default", "c-d"))
 
 
-def test_bad_executable_reaches_the_user(ctrd):
-    p = ctrd["ctr"](*run_args(ctrd, "--rm", ctrd["ref"], "c-bad", "/nonexistent"), check=False)
+def test_bad_executable_reaches_the_user(c):
+    p = c["ctr"](*c["run"]("--rm", c["ref"], "c-bad", "/nonexistent"), check=False)
     assert p.returncode != 0
     assert "/nonexistent" in p.stderr and "no such file or directory" in p.stderr.lower()
 
 
-def test_run_with_a_terminal(ctrd):
-    import shlex
-    args = ["ctr", "-a", ctrd["sock"], *run_args(ctrd, "--rm", "-t", ctrd["ref"], "c-tty", "sh", "-c", "tty")]
-    p = subprocess.run(["script", "-qec", " ".join(shlex.quote(a) for a in args), "/dev/null"],
-                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+def test_run_with_a_terminal(c):
+    p = in_tty(["ctr", "-a", c["sock"], *c["run"]("--rm", "-t", c["ref"], "c-tty", "sh", "-c", "tty")])
     assert "/dev/pts/" in p.stdout, p.stdout + p.stderr
+
+
+def test_exec_tty_three_times(c):
+    """`ctr task exec -t` again and again into one container with a terminal: each gets a pty,
+    none stacks a mount on /dev/console (the init's is the only one)."""
+    ctr = c["ctr"]
+    p = in_tty(["ctr", "-a", c["sock"], *c["run"]("-d", "-t", c["ref"], "c-t", "sleep", "300")])
+    try:
+        assert p.returncode == 0, p.stdout + p.stderr
+        init = console_mounts(ctr("task", "exec", "--exec-id", "probe0", "c-t", "sh", "-c", CONSOLE_PROBE).stdout)
+        assert init == [1]
+        for i in range(1, 4):
+            p = in_tty(["ctr", "-a", c["sock"], "task", "exec", "-t", "--exec-id", f"tty{i}", "c-t",
+                        "sh", "-c", CONSOLE_PROBE])
+            assert p.returncode == 0, f"exec {i}: {p.stdout}{p.stderr}"
+            assert "/dev/pts/" in p.stdout, p.stdout
+            assert console_mounts(p.stdout) == init, p.stdout
+        p = ctr("task", "exec", "--exec-id", "probe4", "c-t", "sh", "-c", CONSOLE_PROBE)
+        assert console_mounts(p.stdout) == init
+    finally:
+        remove(c, "c-t")
+
+
+# What ctr returns when the runtime cannot start the program, runc's codes: ctr matches no
+# error text, any failed create or exec is its own exit 1. `ctr run` has no --user: its
+# "permission denied" is a program on a noexec bind, and it cannot have the cwd case.
+CTR_EXIT_CODES = {
+    "run": {"missing command": 1, "missing file": 1, "directory": 1, "not executable": 1, "permission denied": 1},
+    "exec": {"missing command": 1, "missing file": 1, "directory": 1, "not executable": 1, "permission denied": 1,
+             "inaccessible cwd": 0},
+}
+
+
+def test_exit_code_table(c, tmp_path):
+    ctr = c["ctr"]
+    nx = tmp_path / "nx"
+    nx.mkdir()
+    shutil.copy("/bin/busybox", nx / "busybox")
+    run_cases = {k: v for k, v in EXIT_CASES.items() if "user" not in v[0]}
+    run_cases["permission denied"] = (
+        {"mount": f"type=bind,src={nx},dst=/nx,options=rbind:ro:noexec"}, ["/nx/busybox", "true"])
+    got = {"run": {}, "exec": {}}
+    for i, (case, (opts, args)) in enumerate(run_cases.items()):
+        m = ["--mount", opts["mount"]] if "mount" in opts else []
+        got["run"][case] = ctr(*c["run"]("--rm", *m, c["ref"], f"c-x{i}", *args), check=False).returncode
+        remove(c, f"c-x{i}")
+    ctr(*c["run"]("-d", c["ref"], "c-x", "sleep", "300"))
+    try:
+        ctr("task", "exec", "--exec-id", "setup", "c-x", *EXEC_SETUP)
+        for i, (case, (opts, args)) in enumerate(EXEC_CASES.items()):
+            o = [*(["--user", opts["user"]] if "user" in opts else []),
+                 *(["--cwd", opts["cwd"]] if "cwd" in opts else [])]
+            got["exec"][case] = ctr("task", "exec", *o, "--exec-id", f"x{i}", "c-x", *args, check=False).returncode
+    finally:
+        remove(c, "c-x")
+    assert got == CTR_EXIT_CODES, json.dumps(got)
+
+
+@husk_xfail("husk's exec trampoline: its own execve drops a non-root process's capabilities")
+def test_exec_root_only_file_as_a_user(c):
+    """`ctr task exec --user 1000` of a 0700 root file: the exec'd process holds
+    CAP_DAC_OVERRIDE up to its execve, so runc runs it (and /bin/sh, without it, cannot read
+    the script: 2)."""
+    ctr = c["ctr"]
+    ctr(*c["run"]("-d", c["ref"], "c-r", "sleep", "300"))
+    try:
+        p = ctr("task", "exec", "--user", "1000:1000", "--exec-id", "r1", "c-r", "/bin/rootonly", check=False)
+        assert p.returncode == 2 and "can't open '/bin/rootonly'" in p.stderr, p.stderr
+    finally:
+        remove(c, "c-r")
