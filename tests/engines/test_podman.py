@@ -193,15 +193,19 @@ def subids():
     changed the files meanwhile."""
     added = []
     for f in ("/etc/subuid", "/etc/subgid"):
-        old = open(f).read() if os.path.exists(f) else ""
+        existed = os.path.exists(f)
+        old = open(f).read() if existed else ""
         if SUBID_LINE not in old.splitlines(keepends=True):
             with open(f, "a") as w:
                 w.write(("" if old.endswith("\n") or not old else "\n") + SUBID_LINE)
-            added.append(f)
+            added.append((f, existed))
     yield
-    for f in added:
+    for f, existed in added:
         lines = open(f).read().splitlines(keepends=True)
         lines.remove(SUBID_LINE)
+        if not existed and not lines:
+            os.unlink(f)
+            continue
         with open(f, "w") as w:
             w.write("".join(lines))
 
