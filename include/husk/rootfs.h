@@ -24,8 +24,8 @@ int husk_write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m, s
 
 /* Before pivot_root: propagation, rootfs bind, every mount, /dev. */
 int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_opts *o, struct husk_err *err);
-/* pivot_root into rootfs (or MS_MOVE + chroot when no_pivot). */
-int husk_rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_err *err);
+/* pivot_root into rootfs (or MS_MOVE + chroot when no_pivot); c for its rootfsPropagation. */
+int husk_rootfs_pivot(const struct husk_config *c, const char *rootfs, bool no_pivot, struct husk_err *err);
 /* After pivot_root: sysctl, masked/readonly paths, root.readonly, rootfsPropagation. */
 int husk_rootfs_finalize(const struct husk_config *c, struct husk_err *err);
 

@@ -383,16 +383,72 @@ static int do_mount(const struct husk_mount *m, int idmap_fd,
     return 0;
 }
 
+/* linux.rootfsPropagation as MS_* flags, 0 when unset (validate.c checked the name). */
+static unsigned long rootfs_propagation(const struct husk_config *c)
+{
+    const char *rp = c->linux_.rootfs_propagation;
+    if (!rp || !*rp)
+        return 0;
+    struct husk_strv one = {.v = (char **)&rp, .n = 1};
+    struct husk_mount_flags f;
+    struct husk_err ignored = {0};
+    return husk_mount_flags_parse(&one, &f, &ignored) < 0 ? 0 : f.propagation;
+}
+
+/* What "/" of the new mount namespace (still the host's tree) is made before anything is
+ * mounted. runc applies rootfsPropagation here, so "shared", "slave" or "private" (not
+ * recursive) leave the host's shared mounts peers of the host: a bind of one of them, made
+ * rshared, carries mounts made in the container back to the host (Docker's and podman's
+ * bind-propagation=rshared, for which Docker sends rootfsPropagation "shared"). Unbindable
+ * concerns the container's rootfs (husk_rootfs_finalize): on the host's tree it would refuse
+ * the rootfs bind and every bind mount, so the host side is made private instead. */
+static unsigned long host_propagation(const struct husk_config *c)
+{
+    unsigned long p = rootfs_propagation(c);
+    if (!p)
+        return MS_SLAVE | MS_REC;   /* runtime-linux.md's default: host events flow in only */
+    if (p & MS_UNBINDABLE)
+        return MS_PRIVATE | (p & MS_REC);
+    return p;
+}
+
+/* Whether host_propagation left mounts that still propagate to the host. */
+static bool host_peers_left(unsigned long p)
+{
+    return p != (MS_SLAVE | MS_REC) && p != (MS_PRIVATE | MS_REC);
+}
+
+/* The mount holding the rootfs directory is made private (slave for a slave rootfs): a shared
+ * parent would carry the rootfs bind to its peers, on the host, and pivot_root refuses a new
+ * root whose parent is shared. mount(2) says EINVAL for a path that is not a mount point:
+ * climb until one is. */
+static int rootfs_parent_unshared(const char *rootfs, unsigned long p, struct husk_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", rootfs);
+    unsigned long flag = p & MS_SLAVE ? MS_SLAVE : MS_PRIVATE;
+    for (;;) {
+        if (mount(NULL, path, NULL, flag, NULL) == 0)
+            return 0;
+        if (errno != EINVAL || strcmp(path, "/") == 0)
+            return husk_err_set(err, errno, "make `%s`, the mount holding the rootfs, %s", path,
+                                flag == MS_SLAVE ? "slave" : "private");
+        char *slash = strrchr(path, '/');
+        if (slash == path)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+}
+
 int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_opts *o, struct husk_err *err)
 {
-    /* runtime-linux.md: changes inside the container must not reach the host. rslave
-     * keeps host mount events flowing in, the spec's default. */
-    unsigned long prop = MS_SLAVE | MS_REC;
-    const char *rp = c->linux_.rootfs_propagation;
-    if (rp && (strcmp(rp, "private") == 0 || strcmp(rp, "rprivate") == 0))
-        prop = MS_PRIVATE | MS_REC;
+    unsigned long prop = host_propagation(c);
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
-        return husk_err_set(err, errno, "make `/` %s", prop & MS_PRIVATE ? "rprivate" : "rslave");
+        return husk_err_set(err, errno, "set the propagation of `/` (rootfsPropagation \"%s\")",
+                            c->linux_.rootfs_propagation ? c->linux_.rootfs_propagation : "");
+    if (host_peers_left(prop) && rootfs_parent_unshared(o->rootfs, prop, err) < 0)
+        return -1;
     /* pivot_root needs the new root to be a mount point. */
     if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return husk_err_set(err, errno, "bind mount rootfs `%s`", o->rootfs);
@@ -416,7 +472,7 @@ int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_op
     return husk_rootfs_devices(c, o, rootfd, err);
 }
 
-int husk_rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_err *err)
+int husk_rootfs_pivot(const struct husk_config *c, const char *rootfs, bool no_pivot, struct husk_err *err)
 {
     /* the /proc at hand is about to change */
     husk_procfs_close();
@@ -431,11 +487,18 @@ int husk_rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_err *err)
             return husk_err_set(err, errno, "chdir to `/`");
         return 0;
     }
-    /* pivot_root(".", ".") stacks the old root on the new one; detach it at once. It is
-     * already rslave (husk_rootfs_prepare), so nothing propagates to the host; making "."
-     * rslave here would hit the new root instead and undo the mounts' own propagation. */
+    /* pivot_root(".", ".") stacks the old root on the new one; detach it at once. By default
+     * it is already rslave or rprivate (husk_rootfs_prepare), so nothing propagates to the
+     * host. Otherwise its shared mounts would carry the detach to the host's peers: make it
+     * rslave first, through an fd of it (after pivot_root "." names the new root, not the old
+     * one stacked on it). */
+    AUTOCLOSE int oldroot = -1;
+    if (host_peers_left(host_propagation(c)) && (oldroot = husk_open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return husk_err_set(err, errno, "open the old root");
     if (syscall(SYS_pivot_root, ".", ".") < 0)
         return husk_err_set(err, errno, "pivot_root into `%s`", rootfs);
+    if (oldroot >= 0 && (fchdir(oldroot) < 0 || mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0))
+        return husk_err_set(err, errno, "make the old root rslave");
     if (umount2(".", MNT_DETACH) < 0)
         return husk_err_set(err, errno, "detach old root");
     if (chdir("/") < 0)
@@ -534,12 +597,11 @@ int husk_rootfs_finalize(const struct husk_config *c, struct husk_err *err)
         if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
             return husk_err_set(err, errno, "make the root filesystem read-only");
     }
-    const char *rp = l->rootfs_propagation;
-    if (rp && *rp) {
-        struct husk_strv one = {.v = (char **)&rp, .n = 1};
-        struct husk_mount_flags f;
-        if (husk_mount_flags_parse(&one, &f, err) < 0 || set_propagation("/", f.propagation, err) < 0)
-            return -1;
-    }
+    /* config-linux.md "Rootfs Mount Propagation": a shared rootfs is a new peer group, an
+     * unbindable one cannot be bound. Private and slave it is already, from the mount that
+     * held it (rootfs_parent_unshared), as runc leaves it. */
+    unsigned long rp = rootfs_propagation(c);
+    if ((rp & (MS_SHARED | MS_UNBINDABLE)) && set_propagation("/", rp, err) < 0)
+        return husk_err_wrap(err, "rootfsPropagation \"%s\"", l->rootfs_propagation);
     return 0;
 }

@@ -223,7 +223,7 @@ void husk_init_main(struct init_args *a)
     if (husk_hooks_run(&c->hooks[HUSK_HOOK_CREATE_CONTAINER], "createContainer", a->state_json, &err) < 0)
         fail(a, &err);
     if (own_mnt) {
-        if (husk_rootfs_pivot(a->rootfs, a->no_pivot, &err) < 0 ||
+        if (husk_rootfs_pivot(c, a->rootfs, a->no_pivot, &err) < 0 ||
             (c->has_process && husk_proc_make_cwd(proc.cwd, &err) < 0) || husk_rootfs_finalize(c, &err) < 0)
             fail(a, &err);
     } else if (chdir(a->rootfs) < 0 || chroot(".") < 0 || chdir("/") < 0) {
