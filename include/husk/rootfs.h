@@ -13,6 +13,7 @@ struct husk_rootfs_opts {
     const char *bundle;     /* relative bind sources resolve against it */
     bool userns;            /* in a new user namespace: bind devices instead of mknod */
     bool cgroupns;          /* a new cgroup namespace */
+    const char *cgroup2_dir; /* the container's cgroup2 directory (absolute), or NULL */
     const int *idmap_fds;   /* per mount: a user namespace fd for an idmapped mount, or -1 */
 };
 

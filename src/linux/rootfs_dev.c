@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,28 +207,92 @@ int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_op
 /* cgroup mounts: on a v2 host the cgroup2 hierarchy itself; on v1/hybrid hosts a tmpfs
  * holding one mount per hierarchy, as runc and Docker present it. */
 
+/* Whether the kernel takes option `opt` ("key" or "key=value") for a mount of the fs context
+ * `fs` (fsopen). The context is never created, so nothing is applied: cgroup options are
+ * the whole hierarchy's, which a container must not change on the host. 0, or the errno with
+ * the kernel's reason in `why`. */
+static int cgroup_opt_refused(int fs, const char *opt, char *why, size_t n)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s", opt);
+    char *value = strchr(key, '=');
+    if (value)
+        *value++ = '\0';
+    if (syscall(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, value, 0) == 0)
+        return 0;
+    int e = errno;
+    /* the fs context's log: "e cgroup2: Unknown parameter 'x'" */
+    ssize_t r = read(fs, why, n - 1);
+    why[r > 2 ? r : 0] = '\0';
+    if (r > 2) {
+        memmove(why, why + 2, (size_t)r - 1);
+        why[strcspn(why, "\n")] = '\0';
+    }
+    return e;
+}
+
+/* Filesystem options of a cgroup mount (config.md "Mounts": they are the filesystem's, not
+ * the runtime's): each must be one the kernel takes for some hierarchy the mount shows, else
+ * create fails, not drops it. The options cgroup2 takes go into `v2data` for a fresh cgroup2
+ * mount (in a cgroup namespace the kernel checks them there but leaves the hierarchy's flags
+ * alone); binds and v1 hierarchies, which exist already, cannot take any. */
+static int cgroup_opts(const char *data, bool v1, bool v2, char *v2data, size_t n, const char *dest,
+                       struct husk_err *err)
+{
+    v2data[0] = '\0';
+    if (!data[0])
+        return 0;
+    AUTOCLOSE int fs1 = v1 ? (int)syscall(SYS_fsopen, "cgroup", FSOPEN_CLOEXEC) : -1;
+    AUTOCLOSE int fs2 = v2 ? (int)syscall(SYS_fsopen, "cgroup2", FSOPEN_CLOEXEC) : -1;
+    if ((v1 && fs1 < 0) || (v2 && fs2 < 0))
+        return husk_err_set(err, errno, "mount `%s`: check its cgroup options", dest);
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", data);
+    size_t used = 0;
+    for (char *save = NULL, *o = strtok_r(buf, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        char why[256] = "";
+        int e2 = v2 ? cgroup_opt_refused(fs2, o, why, sizeof why) : EINVAL;
+        int e1 = v1 ? cgroup_opt_refused(fs1, o, why, sizeof why) : EINVAL;
+        if (e1 && e2)
+            return husk_err_set(err, e2 == EINVAL ? e1 : e2, "mount `%s`: cgroup option \"%s\"%s%s", dest, o,
+                                why[0] ? ": " : "", why);
+        if (!e2 && used + strlen(o) + 2 < n)
+            used += (size_t)snprintf(v2data + used, n - used, "%s%s", used ? "," : "", o);
+    }
+    return 0;
+}
+
 /* One hierarchy at dest: a fresh mount inside a cgroup namespace, else a bind of the init's
  * own cgroup there (it is in its cgroups by now; `self` is its /proc/self/cgroup read now, not
  * a copy from before the move), so the container never sees its parents, their siblings or
  * the hierarchy's release_agent, as runc shows it on v1. */
-static int mount_hierarchy(const struct husk_cgroup_mount *h, const char *dest, unsigned long mf, bool cgroupns,
-                           const char *self, int rootfd, struct husk_err *err)
+static int mount_hierarchy(const struct husk_cgroup_mount *h, const char *dest, unsigned long mf, const char *v2data,
+                           const struct husk_rootfs_opts *o, const char *self, int rootfd, struct husk_err *err)
 {
     AUTOCLOSE int dfd = husk_mkpath_in_root(rootfd, dest, false, err);
     if (dfd < 0)
         return -1;
     struct fdpath d = husk_fdpath(dfd);
-    if (cgroupns) {
-        if (mount("cgroup", d.s, h->v2 ? "cgroup2" : "cgroup", mf, h->v2 ? NULL : h->ctrls) < 0)
-            return husk_err_set(err, errno, "mount cgroup `%s` on `%s`", h->v2 ? "cgroup2" : h->ctrls, dest);
-        return 0;
-    }
     char own[4096], src[8400];
-    /* never the root instead: an init not listed in a hierarchy is an error */
-    if (husk_cgroup_lookup(self, h->v2 ? "" : h->ctrls, own, sizeof own) < 0)
-        return husk_err_set(err, 0, "cgroup `%s`: the container's cgroup in it is not in /proc/self/cgroup",
-                            h->mountpoint);
-    snprintf(src, sizeof src, "%s%s", h->mountpoint, own);
+    if (o->cgroupns) {
+        if (mount("cgroup", d.s, h->v2 ? "cgroup2" : "cgroup", mf, h->v2 ? (v2data[0] ? v2data : NULL) : h->ctrls) == 0)
+            return 0;
+        /* EBUSY: this very cgroup2 is mounted right here already (/sys bound from the host with
+         * rbind, as with the host's network namespace), and the kernel will not stack a
+         * filesystem on its own root. Bind the container's cgroup instead: what the fresh
+         * mount would have shown (runc's fallback). */
+        if (!(errno == EBUSY && h->v2 && o->cgroup2_dir))
+            return husk_err_set(err, errno, "mount cgroup `%s` on `%s`%s%s%s", h->v2 ? "cgroup2" : h->ctrls, dest,
+                                h->v2 && v2data[0] ? " with options \"" : "", h->v2 ? v2data : "",
+                                h->v2 && v2data[0] ? "\"" : "");
+        snprintf(src, sizeof src, "%s", o->cgroup2_dir);
+    } else {
+        /* never the root instead: an init not listed in a hierarchy is an error */
+        if (husk_cgroup_lookup(self, h->v2 ? "" : h->ctrls, own, sizeof own) < 0)
+            return husk_err_set(err, 0, "cgroup `%s`: the container's cgroup in it is not in /proc/self/cgroup",
+                                h->mountpoint);
+        snprintf(src, sizeof src, "%s%s", h->mountpoint, own);
+    }
     if (mount(src, d.s, NULL, MS_BIND | MS_REC, NULL) < 0)
         return husk_err_set(err, errno, "bind cgroup `%s` on `%s`", src, dest);
     /* remount the new mount, not the directory under it */
@@ -253,8 +318,19 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
     char self[8192] = "";
     if (!o->cgroupns && husk_read_file("/proc/self/cgroup", self, sizeof self) < 0)
         return husk_err_set(err, errno, "read /proc/self/cgroup");
-    if (n == 1 && hs[0].v2 && strcmp(hs[0].mountpoint, "/sys/fs/cgroup") == 0)
-        return mount_hierarchy(&hs[0], m->destination, mf, o->cgroupns, self, rootfd, err);
+    bool pure_v2 = n == 1 && hs[0].v2 && strcmp(hs[0].mountpoint, "/sys/fs/cgroup") == 0;
+    char v2data[4096] = "";
+    if (pure_v2 && o->cgroupns)
+        snprintf(v2data, sizeof v2data, "%s", f->data);   /* the mount itself is the kernel's check */
+    else {
+        bool v1 = false, v2 = false;
+        for (int i = 0; i < n; i++)
+            *(hs[i].v2 ? &v2 : &v1) = true;
+        if (cgroup_opts(f->data, v1, v2, v2data, sizeof v2data, m->destination, err) < 0)
+            return -1;
+    }
+    if (pure_v2)
+        return mount_hierarchy(&hs[0], m->destination, mf, v2data, o, self, rootfd, err);
 
     struct fdpath t = husk_fdpath(target_fd);
     if (mount("tmpfs", t.s, "tmpfs", flags, "mode=755") < 0)
@@ -265,7 +341,7 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
             continue;
         char dest[4200];
         snprintf(dest, sizeof dest, "%s%s", m->destination, name);
-        if (mount_hierarchy(&hs[i], dest, mf, o->cgroupns, self, rootfd, err) < 0)
+        if (mount_hierarchy(&hs[i], dest, mf, v2data, o, self, rootfd, err) < 0)
             return -1;
     }
     if (ro) {

@@ -417,6 +417,9 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         .new_userns = (flags & CLONE_NEWUSER) != 0, .idmap_fds = idmap_fds, .relay = relay ? o->relay : NULL,
         .parent_fd = sv[0], .state_fd = dirfd,
     };
+    for (int i = 0; i < cg->n; i++)
+        if (cg->dirs[i].v2)
+            a.cgroup2_dir = cg->dirs[i].path;
     if (joins || (flags & CLONE_NEWTIME)) {
         if (o->keep_child)
             prctl(PR_SET_CHILD_SUBREAPER, 1);

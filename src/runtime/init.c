@@ -203,7 +203,7 @@ void husk_init_main(struct init_args *a)
     }
     struct husk_rootfs_opts ro = {
         .rootfs = a->rootfs, .bundle = a->bundle, .userns = husk_config_namespace(c, CLONE_NEWUSER) != NULL,
-        .cgroupns = has_new(c, CLONE_NEWCGROUP), .idmap_fds = a->idmap_fds,
+        .cgroupns = has_new(c, CLONE_NEWCGROUP), .cgroup2_dir = a->cgroup2_dir, .idmap_fds = a->idmap_fds,
     };
     /* Without a mount namespace every mount would be the host's: only chroot. */
     bool own_mnt = husk_config_namespace(c, CLONE_NEWNS) != NULL;

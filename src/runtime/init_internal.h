@@ -43,6 +43,7 @@ struct init_args {
     int preserve_fds;
     int console_fd;     /* already connected console socket (run), or -1 */
     const int *idmap_fds;   /* per mount, see husk_rootfs_opts */
+    const char *cgroup2_dir;    /* see husk_rootfs_opts */
     const struct husk_stdio_relay *relay;   /* the pipes that replace our stdio, or NULL */
     bool no_pivot;
     bool no_new_keyring;
