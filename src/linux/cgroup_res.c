@@ -71,9 +71,57 @@ static bool has_ctrl(const char *list, const char *ctrl)
     return false;
 }
 
+/* Enables ctrl for d: in the cgroup.subtree_control of every directory from the hierarchy's
+ * root down to d's parent that lacks it, as runc's v2 manager does, so that a parent husk
+ * did not make (an engine's slice, say) passes it on. Directories that have it already are
+ * only read; none is written unless the root itself has ctrl. */
+static int enable_down_to(const struct husk_cgroup_dir *d, const char *ctrl, struct husk_err *err)
+{
+    /* the root is the highest ancestor that is still a cgroup (has cgroup.controllers) */
+    char root[PATH_MAX], path[PATH_MAX + 32], v[1024];
+    snprintf(root, sizeof root, "%s", d->path);
+    for (;;) {
+        char *slash = strrchr(root, '/');
+        if (!slash || slash == root)
+            break;
+        *slash = '\0';
+        snprintf(path, sizeof path, "%s/cgroup.controllers", root);
+        if (access(path, F_OK) < 0) {
+            *slash = '/';
+            break;
+        }
+    }
+    snprintf(path, sizeof path, "%s/cgroup.controllers", root);
+    if (read_small(path, v, sizeof v) < 0 || !has_ctrl(v, ctrl))
+        return 0;   /* the hierarchy lacks it: the caller's error */
+    size_t rl = strlen(root);
+    char anc[PATH_MAX];
+    snprintf(anc, sizeof anc, "%s", root);
+    for (;;) {
+        snprintf(path, sizeof path, "%s/cgroup.subtree_control", anc);
+        if (read_small(path, v, sizeof v) < 0 || !has_ctrl(v, ctrl)) {
+            struct husk_cgroup_dir a = {0};
+            char val[64];
+            snprintf(a.path, sizeof a.path, "%s", anc);
+            snprintf(val, sizeof val, "+%s", ctrl);
+            if (husk_cg_write(&a, "cgroup.subtree_control", val, err) < 0)
+                return husk_err_wrap(err, "cgroup: enable %s for `%s` in `%s`", ctrl, d->path, anc);
+        }
+        /* next: one component deeper, until d itself */
+        const char *next = strchr(d->path + strlen(anc) + 1, '/');
+        if (!next)
+            return 0;
+        size_t nl = (size_t)(next - d->path);
+        if (nl >= sizeof anc || nl <= rl)
+            return 0;
+        memcpy(anc, d->path, nl);
+        anc[nl] = '\0';
+    }
+}
+
 /* The directory that enforces `ctrl`: a v1 hierarchy with it, else the v2 one when the
- * controller is (or can be) enabled there. */
-static const struct husk_cgroup_dir *dir_for(const struct husk_cgroup *cg, const char *ctrl)
+ * controller is (or can be) enabled there. NULL with err set when enabling it failed. */
+static const struct husk_cgroup_dir *dir_for(const struct husk_cgroup *cg, const char *ctrl, struct husk_err *err)
 {
     for (int i = 0; i < cg->n; i++)
         if (!cg->dirs[i].v2 && has_ctrl(cg->dirs[i].ctrls, ctrl))
@@ -86,18 +134,8 @@ static const struct husk_cgroup_dir *dir_for(const struct husk_cgroup *cg, const
         snprintf(path, sizeof path, "%s/cgroup.controllers", d->path);
         if (read_small(path, v, sizeof v) == 0 && has_ctrl(v, ctrl))
             return d;
-        /* enable it along the directories husk made (never in ones it did not) */
-        for (int k = d->created - 1; k >= 1; k--) {
-            char anc[PATH_MAX], val[64];
-            snprintf(anc, sizeof anc, "%s", d->path);
-            for (int j = 0; j < k; j++)
-                *strrchr(anc, '/') = '\0';
-            struct husk_cgroup_dir a = {0};
-            snprintf(a.path, sizeof a.path, "%s", anc);
-            snprintf(val, sizeof val, "+%s", ctrl);
-            struct husk_err ig;
-            husk_cg_write(&a, "cgroup.subtree_control", val, &ig);
-        }
+        if (enable_down_to(d, ctrl, err) < 0)
+            return NULL;
         if (read_small(path, v, sizeof v) == 0 && has_ctrl(v, ctrl))
             return d;
     }
@@ -111,8 +149,11 @@ struct res_ctx {
 
 static const struct husk_cgroup_dir *need(struct res_ctx *x, const char *ctrl, const char *what)
 {
-    const struct husk_cgroup_dir *d = dir_for(x->cg, ctrl);
-    if (!d)
+    x->err->msg[0] = '\0';
+    const struct husk_cgroup_dir *d = dir_for(x->cg, ctrl, x->err);
+    if (!d && x->err->msg[0])
+        husk_err_wrap(x->err, "%s", what);
+    else if (!d)
         husk_err_set(x->err, 0, "cgroup: %s needs the %s controller, which this host does not provide", what, ctrl);
     return d;
 }
@@ -323,7 +364,7 @@ static int apply_blkio(struct res_ctx *x, const struct husk_resources *r)
         any |= b->n_throttle[i] > 0;
     if (!any)
         return 0;
-    const struct husk_cgroup_dir *d = dir_for(x->cg, "blkio");
+    const struct husk_cgroup_dir *d = dir_for(x->cg, "blkio", x->err);
     if (!d)
         d = need(x, "io", "linux.resources.blockIO");
     if (!d)
@@ -419,8 +460,9 @@ static int apply_misc(struct res_ctx *x, const struct husk_resources *r)
                 d = &x->cg->dirs[j];
         if (!d)
             return husk_err_set(x->err, 0, "cgroup: linux.resources.unified needs cgroup v2");
-        if (strcmp(ctrl, "cgroup") && dir_for(x->cg, ctrl) != d)
-            return husk_err_set(x->err, 0, "cgroup: linux.resources.unified.%s: controller \"%s\" is not available", k,
+        x->err->msg[0] = '\0';
+        if (strcmp(ctrl, "cgroup") && dir_for(x->cg, ctrl, x->err) != d)
+            return x->err->msg[0] ? husk_err_wrap(x->err, "linux.resources.unified.%s", k) : husk_err_set(x->err, 0, "cgroup: linux.resources.unified.%s: controller \"%s\" is not available", k,
                                 ctrl);
         if (husk_cg_write(d, k, r->unified[i].value, x->err) < 0)
             return -1;

@@ -78,4 +78,15 @@ check kill-all [ "$(wc -l < $CG/husk-vm/life/cgroup.procs)" = "0" ]
 $H delete --force life
 check delete-removes-cgroup [ ! -e $CG/husk-vm/life ]
 
+# a parent someone else made (an engine's slice) whose subtree_control lacks +pids: husk
+# enables it on the way down from the root, as runc's v2 manager does, then sets the limit
+mkdir $CG/eng-slice
+config eng '["cat","/sys/fs/cgroup/pids.max"]' '{"pids":{"limit":12}}'
+sed -i 's#"/husk-vm/eng"#"/eng-slice/eng"#' $B/config.json
+out=$($H run --bundle $B eng 2>&1)
+echo "  $out"
+check parent-slice-pids-enabled grep -qw pids $CG/eng-slice/cgroup.subtree_control
+check parent-slice-pids-limit [ "$out" = "12" ]
+rmdir $CG/eng-slice
+
 echo "SUMMARY: $PASS passed, $FAIL failed"
