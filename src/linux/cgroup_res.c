@@ -461,9 +461,12 @@ static int apply_misc(struct res_ctx *x, const struct husk_resources *r)
         if (!d)
             return husk_err_set(x->err, 0, "cgroup: linux.resources.unified needs cgroup v2");
         x->err->msg[0] = '\0';
-        if (strcmp(ctrl, "cgroup") && dir_for(x->cg, ctrl, x->err) != d)
-            return x->err->msg[0] ? husk_err_wrap(x->err, "linux.resources.unified.%s", k) : husk_err_set(x->err, 0, "cgroup: linux.resources.unified.%s: controller \"%s\" is not available", k,
+        if (strcmp(ctrl, "cgroup") && dir_for(x->cg, ctrl, x->err) != d) {
+            if (x->err->msg[0])   /* enabling it failed: that error says why */
+                return husk_err_wrap(x->err, "linux.resources.unified.%s", k);
+            return husk_err_set(x->err, 0, "cgroup: linux.resources.unified.%s: controller \"%s\" is not available", k,
                                 ctrl);
+        }
         if (husk_cg_write(d, k, r->unified[i].value, x->err) < 0)
             return -1;
     }

@@ -445,8 +445,8 @@ int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_op
 {
     unsigned long prop = host_propagation(c);
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
-        return husk_err_set(err, errno, "set the propagation of `/` (rootfsPropagation \"%s\")",
-                            c->linux_.rootfs_propagation ? c->linux_.rootfs_propagation : "");
+        return husk_err_set(err, errno, "make `/` %s (rootfsPropagation)",
+                            rootfs_propagation(c) ? c->linux_.rootfs_propagation : "rslave");
     if (host_peers_left(prop) && rootfs_parent_unshared(o->rootfs, prop, err) < 0)
         return -1;
     /* pivot_root needs the new root to be a mount point. */
@@ -598,8 +598,8 @@ int husk_rootfs_finalize(const struct husk_config *c, struct husk_err *err)
             return husk_err_set(err, errno, "make the root filesystem read-only");
     }
     /* config-linux.md "Rootfs Mount Propagation": a shared rootfs is a new peer group, an
-     * unbindable one cannot be bound. Private and slave it is already, from the mount that
-     * held it (rootfs_parent_unshared), as runc leaves it. */
+     * unbindable one cannot be bound. Private or slave it is already: the rootfs bind took
+     * that from the mount holding it (husk_rootfs_prepare), as with runc. */
     unsigned long rp = rootfs_propagation(c);
     if ((rp & (MS_SHARED | MS_UNBINDABLE)) && set_propagation("/", rp, err) < 0)
         return husk_err_wrap(err, "rootfsPropagation \"%s\"", l->rootfs_propagation);
