@@ -7,7 +7,8 @@ it is applied to the host's tree in the container's mount namespace before the b
 prepareRoot): a recursive slave or private makes the host's copy stop sending events back.
 runc 1.1.5 gave the same answers for every value but "unbindable" and "runbindable", which it
 refuses (its rootfs bind fails below an unbindable "/"); husk makes the container's rootfs
-unbindable instead, as the spec describes and later runc does."""
+unbindable instead, as the spec describes (crun 1.8.1 does for "unbindable"; runc's main branch
+now keeps the rootfs bind working the same way)."""
 import os
 import subprocess
 
