@@ -12,6 +12,7 @@
 #include "husk/security.h"
 #include "husk/state.h"
 #include "init_internal.h"
+#include "process_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -236,7 +237,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (!cfg)
         return -1;
     pid_t pid = -1;
-    int dirfd = -1, listen_fd = -1, sv[2] = {-1, -1};
+    int dirfd = -1, listen_fd = -1, console = -1, sv[2] = {-1, -1};
     char *hook_state = NULL;
     bool own_child = true, in_v2 = false, cg_made = false;
     /* ~95 KiB of fixed-size buffers, on the heap: on the stack they pushed every call below
@@ -376,6 +377,22 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         husk_err_set(err, errno, "dup sync fds");
         goto fail;
     }
+    /* The console socket is reached as husk, before the clone: an init in a new user
+     * namespace is the container's root by the time it has a terminal to send, and a socket
+     * in a directory only the host's root may enter (podman's) refuses it (runc connects on
+     * its side too). */
+    if (cfg->process.terminal && o->console_socket && oc.console_fd < 0) {
+        int c = husk_proc_connect_console(o->console_socket, err);
+        if (c < 0)
+            goto fail;
+        console = husk_dupfd_cloexec(c, floor);
+        close(c);
+        if (console < 0) {
+            husk_err_set(err, errno, "dup the console socket");
+            goto fail;
+        }
+        oc.console_fd = console;
+    }
 
     /* Idmapped mounts need a user namespace per mapping, made here where its maps can be
      * written; the init inherits the fds. */
@@ -410,7 +427,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
      * is rooted there (runtime-linux.md, config-linux.md "cgroup namespace"). */
     flags &= ~(unsigned long)CLONE_NEWCGROUP;
     struct init_args a = {
-        .cfg = cfg, .rootfs = rootfs, .bundle = bundle, .console_socket = o->console_socket, .id = o->id,
+        .cfg = cfg, .rootfs = rootfs, .bundle = bundle, .id = o->id,
         .console_fd = o->console_fd,
         .state_json = hook_state, .sync_fd = sv[1], .listen_fd = listen_fd,
         .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
@@ -459,6 +476,9 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (listen_fd >= 0)
         close(listen_fd);
     listen_fd = -1;
+    if (console >= 0)
+        close(console);
+    console = -1;
     if (relay)
         husk_stdio_relay_close_child(o->relay);
 
@@ -571,6 +591,8 @@ fail:
             close(sv[i]);
     if (listen_fd >= 0)
         close(listen_fd);
+    if (console >= 0)
+        close(console);
     /* a plan alone is not ours to remove, and make removes what it made when it fails */
     if (cg_made && cg->n) {
         struct husk_err e2;

@@ -191,15 +191,14 @@ void husk_init_main(struct init_args *a)
             fail(a, &err);
         }
     }
+    /* connected by create (or run's own pair) */
     int console = -1;
     if (proc.terminal) {
-        if (a->console_fd >= 0) {
-            console = a->console_fd;
-        } else if (!a->console_socket) {
+        if (a->console_fd < 0) {
             husk_err_set(&err, 0, "process.terminal is true but no --console-socket was given");
             fail(a, &err);
-        } else if ((console = husk_proc_connect_console(a->console_socket, &err)) < 0)
-            fail(a, &err);
+        }
+        console = a->console_fd;
     }
     struct husk_rootfs_opts ro = {
         .rootfs = a->rootfs, .bundle = a->bundle, .userns = husk_config_namespace(c, CLONE_NEWUSER) != NULL,

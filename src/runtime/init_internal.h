@@ -34,14 +34,14 @@ struct sync_packet {
 
 struct init_args {
     const struct husk_config *cfg;
-    const char *rootfs, *bundle, *console_socket, *id, *state_json;
+    const char *rootfs, *bundle, *id, *state_json;
     int sync_fd;        /* SOCK_SEQPACKET to the parent */
     int parent_fd;      /* the parent's end, closed in the child: its EOF tells of create's death */
     int state_fd;       /* the locked state directory, closed by the intermediate (the init
                            closes all of create's fds it does not use) */
     int listen_fd;      /* start.sock, accepted at `start` */
     int preserve_fds;
-    int console_fd;     /* already connected console socket (run), or -1 */
+    int console_fd;     /* the connected console socket (--console-socket, run's pair), or -1 */
     const int *idmap_fds;   /* per mount, see husk_rootfs_opts */
     const char *cgroup2_dir;    /* see husk_rootfs_opts */
     const struct husk_stdio_relay *relay;   /* the pipes that replace our stdio, or NULL */

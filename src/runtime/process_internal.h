@@ -32,13 +32,12 @@ int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const
 /* The SYNC_EXEC_FAILED packet made into SYNC_ERROR: runc's `exec: "prog": reason`. */
 struct sync_packet;
 void husk_proc_exec_failed(struct sync_packet *p);
-/* Terminal: connect to --console-socket (before pivot_root / setns), then open a pty in the
- * container's devpts, send its master there and make it our stdio. */
 /* sched_setaffinity from a "0-3,7" list (execCPUAffinity). */
 int husk_set_affinity(const char *list, const char *what, struct husk_err *err);
-/* Terminal: connect to --console-socket (before pivot_root / setns), then open a pty in the
- * container's devpts, send its master there and make it our stdio; with bind_console (the
- * init) also bind it on /dev/console, never for exec. */
+/* Terminal: --console-socket is connected by husk itself (create, exec), with its own
+ * identity, before any namespace is entered; then the process opens a pty in the container's
+ * devpts, sends its master there and makes it its stdio; with bind_console (the init) also
+ * binds it on /dev/console, never for exec. */
 int husk_proc_connect_console(const char *path, struct husk_err *err);
 int husk_proc_console(int sock, const struct husk_process *p, bool bind_console, struct husk_err *err);
 
