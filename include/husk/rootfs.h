@@ -4,6 +4,7 @@
 #define HUSK_ROOTFS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "husk/config.h"
 #include "husk/err.h"
@@ -14,8 +15,25 @@ struct husk_rootfs_opts {
     bool userns;            /* in a new user namespace: bind devices instead of mknod */
     bool cgroupns;          /* a new cgroup namespace */
     const char *cgroup2_dir; /* the container's cgroup2 directory (absolute), or NULL */
-    const int *idmap_fds;   /* per mount: a user namespace fd for an idmapped mount, or -1 */
+    const int *mount_trees; /* per mount: its source as create cloned it (husk_rootfs_trees), or -1 */
+    const int *dev_trees;   /* per device (husk_rootfs_trees), or NULL */
 };
+
+/* What a container in a user namespace cannot reach or make as its own root, and idmapped
+ * mounts, are prepared by `create` with the host's identity once the init exists: detached
+ * mounts (open_tree), cloned by a helper inside the init's mount namespace and sent to the
+ * init (SYNC_TREE), which attaches them (move_mount) on targets it resolves in its rootfs.
+ * Slots (husk_rootfs_tree_slots, 0 when the container needs none: no cost for a plain run):
+ * per mount, a clone of its bind source when the container has a user namespace (a source
+ * below a directory only the host's root may enter still mounts, as with runc and crun) and of
+ * every idmapped mount's, idmapped (MOUNT_ATTR_IDMAP needs a process privileged over the
+ * filesystem: the host's root); then, with a user namespace, where mknod is not allowed, per
+ * device (the default devices, then linux.devices), its node: the host's at that path when it
+ * is that device (runc binds it too), else one made in a detached tmpfs of husk's own with the
+ * configured mode and owner, so that the device exists in the container (config-linux.md
+ * "Devices"). -1 in the slots that need nothing. */
+size_t husk_rootfs_tree_slots(const struct husk_config *c);
+int husk_rootfs_trees(const struct husk_config *c, const char *bundle, pid_t init, int *out, struct husk_err *err);
 
 /* A user namespace holding these mappings (for MOUNT_ATTR_IDMAP). Made by `create` in the
  * host's pid namespace, where /proc/PID/uid_map of the helper is reachable. */

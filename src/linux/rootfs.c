@@ -217,10 +217,20 @@ static unsigned long locked_flags(const char *path)
     return f;
 }
 
-static bool is_dir_source(const char *src)
+static bool is_dir_source(const char *src, int tree)
 {
     struct stat sb;
-    return stat(src, &sb) == 0 && S_ISDIR(sb.st_mode);
+    return (tree >= 0 ? fstat(tree, &sb) : stat(src, &sb)) == 0 && S_ISDIR(sb.st_mode);
+}
+
+const char *husk_bind_source(const struct husk_mount *m, const char *bundle, char *buf, size_t n)
+{
+    const char *type = m->type && *m->type && strcmp(m->type, "bind") ? m->type : NULL;
+    const char *src = m->source ? m->source : (type ? type : "none");
+    if (src[0] == '/')
+        return src;
+    snprintf(buf, n, "%s/%s", bundle, src);
+    return buf;
 }
 
 static bool on_procfs_fd(int fd)
@@ -236,7 +246,7 @@ static bool on_procfs_fd(int fd)
  * `resolved` is the destination with the rootfs's symlinks expanded inside it (an image's
  * /data -> /proc/1 is /proc/1 here, before or after /proc is mounted); a target already on a
  * procfs mount (under a proc mounted elsewhere) counts as inside too. */
-static int check_proc_mount(const struct husk_mount *m, const char *type, bool bind, const char *src,
+static int check_proc_mount(const struct husk_mount *m, const char *type, bool bind, const char *src, int tree,
                             const char *resolved, int tfd, struct husk_err *err)
 {
     if (type && strcmp(type, "proc") == 0)
@@ -245,7 +255,7 @@ static int check_proc_mount(const struct husk_mount *m, const char *type, bool b
     if (!at && !below && !on_procfs_fd(tfd))
         return 0;
     struct statfs sf;
-    if (bind && statfs(src, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+    if (bind && (tree >= 0 ? fstatfs(tree, &sf) : statfs(src, &sf)) == 0 && sf.f_type == PROC_SUPER_MAGIC)
         return 0;
     static const char *const lxcfs[] = {
         "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
@@ -261,7 +271,9 @@ static int check_proc_mount(const struct husk_mount *m, const char *type, bool b
                                 "(and binds over the files lxcfs emulates)", m->destination, resolved);
 }
 
-static int do_mount(const struct husk_mount *m, int idmap_fd,
+/* tree: the source as create cloned it (husk_mount_trees), attached instead of a bind by
+ * path, or -1 */
+static int do_mount(const struct husk_mount *m, int tree,
                     const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err)
 {
     struct husk_mount_flags f;
@@ -274,12 +286,10 @@ static int do_mount(const struct husk_mount *m, int idmap_fd,
     }
     char srcbuf[8192];
     const char *src = m->source ? m->source : (type ? type : "none");
-    if (f.bind && src[0] != '/') {
-        snprintf(srcbuf, sizeof srcbuf, "%s/%s", o->bundle, src);
-        src = srcbuf;
-    }
-    bool file = f.bind && !is_dir_source(src);
-    if (f.bind && access(src, F_OK) < 0)
+    if (f.bind)
+        src = husk_bind_source(m, o->bundle, srcbuf, sizeof srcbuf);
+    bool file = f.bind && !is_dir_source(src, tree);
+    if (f.bind && tree < 0 && access(src, F_OK) < 0)
         return husk_err_set(err, errno, "mount `%s` on `%s`: source `%s`", m->source, m->destination, src);
     char resolved[4096];
     AUTOCLOSE int tfd = -1;
@@ -312,22 +322,19 @@ static int do_mount(const struct husk_mount *m, int idmap_fd,
     }
     if (tfd < 0 && (tfd = husk_resolve_in_root(rootfd, m->destination, file, resolved, err)) < 0)
         return husk_err_wrap(err, "mount `%s`", m->destination);
-    if (check_proc_mount(m, type, f.bind, src, resolved, tfd, err) < 0)
+    if (check_proc_mount(m, type, f.bind, src, tree, resolved, tfd, err) < 0)
         return -1;
     struct fdpath target = husk_fdpath(tfd);
     if (type && strcmp(type, "cgroup") == 0)
         return husk_mount_cgroup(m, &f, tfd, o, rootfd, err);
     if (f.idmap && !f.bind)
         return husk_err_set(err, 0, "mount `%s`: idmap applies to bind mounts only", m->destination);
-    if (f.bind && f.idmap) {
-        if (o->userns)
-            return husk_err_set(err, 0, "mount `%s`: idmapped mounts inside a new user namespace are not "
-                                        "supported yet", m->destination);
-        if (husk_mount_idmapped(src, tfd, &f, idmap_fd, m->destination, err) < 0)
-            return -1;
-    }
+    if (f.bind && f.idmap && tree < 0)
+        return husk_err_set(err, 0, "mount `%s`: the idmapped mount was not prepared", m->destination);
     if (f.bind) {
-        if (!f.idmap && mount(src, target.s, NULL, MS_BIND | (f.rec ? MS_REC : 0), NULL) < 0)
+        if (tree >= 0 && syscall(SYS_move_mount, tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+            return husk_err_set(err, errno, "mount `%s` on `%s`: attach its copy of `%s`", m->source, m->destination, src);
+        if (tree < 0 && mount(src, target.s, NULL, MS_BIND | (f.rec ? MS_REC : 0), NULL) < 0)
             return husk_err_set(err, errno, "bind mount `%s` on `%s`", src, m->destination);
         /* The target fd still names the dir under the new mount; reopen it on top. */
         close(tfd);
@@ -467,7 +474,7 @@ int husk_rootfs_prepare(const struct husk_config *c, const struct husk_rootfs_op
             return -1;
     }
     for (size_t i = 0; i < c->n_mounts; i++)
-        if (do_mount(&c->mounts[i], o->idmap_fds ? o->idmap_fds[i] : -1, o, rootfd, err) < 0)
+        if (do_mount(&c->mounts[i], o->mount_trees ? o->mount_trees[i] : -1, o, rootfd, err) < 0)
             return -1;
     return husk_rootfs_devices(c, o, rootfd, err);
 }

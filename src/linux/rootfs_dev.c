@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/mount.h>
 #include <unistd.h>
 
 /* What every node is made with: the root, an open /dev for the usual /dev/NAME without a path
@@ -77,8 +78,9 @@ static int make_node(int dfd, const char *name, mode_t mode, dev_t dev)
     return mknodat(dfd, name, mode, dev);
 }
 
+/* tree: the node as create prepared it (husk_device_trees), or -1 */
 static int make_device(const struct devctx *x, const char *path, mode_t type, unsigned major, unsigned minor,
-                       mode_t perm, uid_t uid, gid_t gid, struct husk_err *err)
+                       mode_t perm, uid_t uid, gid_t gid, int tree, struct husk_err *err)
 {
     bool userns = x->userns;
     const char *rel = path;
@@ -131,8 +133,12 @@ static int make_device(const struct devctx *x, const char *path, mode_t type, un
         snprintf(host, sizeof host, "/%s", rel);
         AUTOCLOSE int tfd = openat(dfd, namebuf, O_PATH | O_CLOEXEC | O_NOFOLLOW);
         struct fdpath t = husk_fdpath(tfd);
-        if (tfd < 0 || mount(host, t.s, NULL, MS_BIND, NULL) < 0)
+        if (tfd >= 0 && tree >= 0) {
+            if (syscall(SYS_move_mount, tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return husk_err_set(err, errno, "attach device `%s`", path);
+        } else if (tfd < 0 || mount(host, t.s, NULL, MS_BIND, NULL) < 0) {
             return husk_err_set(err, errno, "bind mount device `%s`", path);
+        }
     }
     return 0;
 }
@@ -141,6 +147,8 @@ static const struct { const char *path; unsigned major, minor; } default_devices
     {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
+
+#define N_DEFAULT (sizeof default_devices / sizeof *default_devices)
 
 static bool configured(const struct husk_config *c, const char *path)
 {
@@ -161,7 +169,7 @@ static int make_devices(const struct husk_config *c, const struct husk_rootfs_op
         if (configured(c, default_devices[i].path))
             continue;
         if (make_device(&x, default_devices[i].path, S_IFCHR, default_devices[i].major, default_devices[i].minor,
-                        0666, 0, 0, err) < 0)
+                        0666, 0, 0, o->dev_trees ? o->dev_trees[i] : -1, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < c->linux_.n_devices; i++) {
@@ -169,7 +177,8 @@ static int make_devices(const struct husk_config *c, const struct husk_rootfs_op
         mode_t type = d->type[0] == 'b' ? S_IFBLK : d->type[0] == 'p' ? S_IFIFO : S_IFCHR;
         mode_t perm = d->file_mode.set ? (mode_t)(d->file_mode.v & 07777) : 0666;
         if (make_device(&x, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
-                        d->uid.set ? (uid_t)d->uid.v : 0, d->gid.set ? (gid_t)d->gid.v : 0, err) < 0)
+                        d->uid.set ? (uid_t)d->uid.v : 0, d->gid.set ? (gid_t)d->gid.v : 0,
+                        o->dev_trees ? o->dev_trees[N_DEFAULT + i] : -1, err) < 0)
             return -1;
     }
     static const char *const links[][2] = {
@@ -190,6 +199,92 @@ static int make_devices(const struct husk_config *c, const struct husk_rootfs_op
         unlinkat(dfd, "ptmx", 0);
         if (symlinkat("pts/ptmx", dfd, "ptmx") < 0)
             return husk_err_set(err, errno, "symlink /dev/ptmx");
+    }
+    return 0;
+}
+
+size_t husk_device_tree_count(const struct husk_config *c)
+{
+    return N_DEFAULT + c->linux_.n_devices;
+}
+
+/* A container id as the host's, through the container's mappings; unmapped (or no mappings:
+ * a joined user namespace) it stays as it is. */
+static unsigned host_id(const struct husk_idmaps *m, unsigned id)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (id >= m->v[i].container_id && id - m->v[i].container_id < m->v[i].size)
+            return m->v[i].host_id + (id - m->v[i].container_id);
+    return id;
+}
+
+/* A tmpfs of husk's own that is mounted nowhere: the nodes made in it work (its superblock is
+ * the host's, not the container's, whose mounts never give devices), and nothing of the host
+ * changes. */
+static int detached_tmpfs(struct husk_err *err)
+{
+    AUTOCLOSE int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return husk_err_set(err, errno, "a tmpfs for the device nodes");
+    int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    if (mnt < 0)
+        return husk_err_set(err, errno, "a tmpfs for the device nodes");
+    return mnt;
+}
+
+/* The host's node at `path` when it is the device (runc binds it too), else one made in our
+ * tmpfs (*tmp, made on first use). */
+static int device_tree(const struct husk_config *c, const char *path, mode_t type, dev_t dev, mode_t perm,
+                       unsigned uid, unsigned gid, int *tmp, unsigned *seq, struct husk_err *err)
+{
+    struct stat sb;
+    struct husk_err none;
+    int tree = husk_clone_tree(AT_FDCWD, path, false, c, &none);
+    if (tree >= 0 && fstat(tree, &sb) == 0 && (sb.st_mode & S_IFMT) == type && sb.st_rdev == dev)
+        return tree;
+    if (tree >= 0)
+        close(tree);
+    if (*tmp < 0 && (*tmp = detached_tmpfs(err)) < 0)
+        return husk_err_wrap(err, "device `%s`", path);
+    char name[16];
+    snprintf(name, sizeof name, "%u", (*seq)++);
+    /* nobody else reaches a tmpfs mounted nowhere: by name is safe here */
+    if (mknodat(*tmp, name, type | perm, dev) < 0 || fchmodat(*tmp, name, perm, 0) < 0 ||
+        fchownat(*tmp, name, host_id(&c->linux_.uid_mappings, uid), host_id(&c->linux_.gid_mappings, gid),
+                 AT_SYMLINK_NOFOLLOW) < 0)
+        return husk_err_set(err, errno, "device `%s`: make its node", path);
+    /* EINVAL: a kernel that cannot clone from a detached mount (before ~6.15) */
+    tree = husk_clone_tree(*tmp, name, false, c, err);
+    return tree < 0 ? husk_err_wrap(err, "device `%s`, which the host lacks: its node", path) : tree;
+}
+
+int husk_device_trees(const struct husk_config *c, int *out, struct husk_err *err)
+{
+    size_t n = husk_device_tree_count(c);
+    for (size_t i = 0; i < n; i++)
+        out[i] = -1;
+    AUTOCLOSE int tmp = -1;
+    unsigned seq = 0;
+    for (size_t i = 0; i < N_DEFAULT; i++) {
+        if (configured(c, default_devices[i].path))
+            continue;
+        out[i] = device_tree(c, default_devices[i].path, S_IFCHR,
+                             makedev(default_devices[i].major, default_devices[i].minor), 0666, 0, 0, &tmp, &seq, err);
+        if (out[i] < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < c->linux_.n_devices; i++) {
+        const struct husk_device *d = &c->linux_.devices[i];
+        if (d->type[0] == 'p')
+            continue;
+        mode_t perm = d->file_mode.set ? (mode_t)(d->file_mode.v & 07777) : 0666;
+        out[N_DEFAULT + i] = device_tree(c, d->path, d->type[0] == 'b' ? S_IFBLK : S_IFCHR,
+                                         makedev((unsigned)d->major, (unsigned)d->minor), perm,
+                                         d->uid.set ? (unsigned)d->uid.v : 0, d->gid.set ? (unsigned)d->gid.v : 0,
+                                         &tmp, &seq, err);
+        if (out[N_DEFAULT + i] < 0)
+            return -1;
     }
     return 0;
 }

@@ -79,31 +79,6 @@ int husk_idmap_userns(const struct husk_idmaps *uids, const struct husk_idmaps *
     return fd;
 }
 
-int husk_mount_idmapped(const char *src, int target_fd, const struct husk_mount_flags *f, int ns, const char *dest,
-                        struct husk_err *err)
-{
-    if (ns < 0)
-        return husk_err_set(err, 0, "mount `%s`: idmap needs uidMappings and gidMappings", dest);
-    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (f->ridmap || f->rec ? AT_RECURSIVE : 0));
-    if (tree < 0) {
-        int e = errno;
-        return husk_err_set(err, e, "mount `%s`: clone `%s`", dest, src);
-    }
-    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (unsigned long long)ns};
-    int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (f->ridmap ? AT_RECURSIVE : 0), &attr, sizeof attr);
-    int e = errno;
-    if (rc < 0) {
-        close(tree);
-        return husk_err_set(err, e, "mount `%s`: idmap `%s` (does its filesystem support idmapped mounts?)", dest, src);
-    }
-    rc = (int)syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-    e = errno;
-    close(tree);
-    if (rc < 0)
-        return husk_err_set(err, e, "mount `%s`: attach the idmapped mount", dest);
-    return 0;
-}
-
 /* Copies the tree under `from` into `to` (both directory fds), keeping modes and owners. */
 int husk_copy_tree(int from, int to, struct husk_err *err)
 {

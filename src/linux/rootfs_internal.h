@@ -14,8 +14,14 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
                       const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err);
 
 int husk_mount_rattrs(int target_fd, const struct husk_mount_flags *f, const char *dest, struct husk_err *err);
-int husk_mount_idmapped(const char *src, int target_fd, const struct husk_mount_flags *f, int userns_fd,
-                        const char *dest, struct husk_err *err);
+/* A bind mount's source path: a relative one is the bundle's. */
+const char *husk_bind_source(const struct husk_mount *m, const char *bundle, char *buf, size_t n);
+/* A detached copy (open_tree) of path (recursive with `rec`), a slave of its mount as a bind
+ * made in the container's rslave namespace would be (private with rootfsPropagation private). */
+int husk_clone_tree(int dirfd, const char *path, bool rec, const struct husk_config *c, struct husk_err *err);
+/* The device slots of husk_rootfs_trees (rootfs_dev.c). */
+size_t husk_device_tree_count(const struct husk_config *c);
+int husk_device_trees(const struct husk_config *c, int *out, struct husk_err *err);
 int husk_copy_tree(int from, int to, struct husk_err *err);
 
 

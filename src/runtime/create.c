@@ -212,7 +212,7 @@ static int listen_start_sock(int dirfd, struct husk_err *err)
     return fd;
 }
 
-static void close_idmaps(int *fds, size_t n)
+static void close_trees(int *fds, size_t n)
 {
     for (size_t i = 0; fds && i < n; i++)
         if (fds[i] >= 0)
@@ -254,7 +254,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     struct husk_cgroup *cg = &mem->cg;
     husk_state_reset(st);
     cg->n = 0;   /* dirs[] are filled as they are made */
-    int *idmap_fds = NULL;
+    int *trees = NULL;
+    size_t n_trees = 0;
     if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0 ||
         husk_unsupported_check(cfg, err) < 0)
         goto fail_early;
@@ -394,25 +395,16 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         oc.console_fd = console;
     }
 
-    /* Idmapped mounts need a user namespace per mapping, made here where its maps can be
-     * written; the init inherits the fds. */
-    idmap_fds = malloc((cfg->n_mounts + 1) * sizeof *idmap_fds);
-    if (!idmap_fds) {
-        husk_err_set(err, ENOMEM, "create");
-        goto fail;
-    }
-    for (size_t i = 0; i < cfg->n_mounts; i++) {
-        const struct husk_mount *m = &cfg->mounts[i];
-        idmap_fds[i] = -1;
-        bool want = false;
-        for (size_t k = 0; k < m->options.n; k++)
-            want |= !strcmp(m->options.v[k], "idmap") || !strcmp(m->options.v[k], "ridmap");
-        if (!want)
-            continue;
-        const struct husk_idmaps *u = m->uid_mappings.n ? &m->uid_mappings : &cfg->linux_.uid_mappings;
-        const struct husk_idmaps *g = m->gid_mappings.n ? &m->gid_mappings : &cfg->linux_.gid_mappings;
-        if (u->n && g->n && (idmap_fds[i] = husk_idmap_userns(u, g, err)) < 0)
+    /* Mount sources and device nodes the init cannot reach or make in its user namespace,
+     * and idmapped mounts: made as the host's root once the init's mount namespace exists,
+     * then sent to it (husk_rootfs_trees). The init fills its copy of these slots. */
+    if ((n_trees = husk_rootfs_tree_slots(cfg)) > 0) {
+        if (!(trees = malloc(n_trees * sizeof *trees))) {
+            husk_err_set(err, ENOMEM, "create");
             goto fail;
+        }
+        for (size_t i = 0; i < n_trees; i++)
+            trees[i] = -1;
     }
 
     unsigned long flags = 0;
@@ -431,7 +423,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         .console_fd = o->console_fd,
         .state_json = hook_state, .sync_fd = sv[1], .listen_fd = listen_fd,
         .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
-        .new_userns = (flags & CLONE_NEWUSER) != 0, .idmap_fds = idmap_fds, .relay = relay ? o->relay : NULL,
+        .new_userns = (flags & CLONE_NEWUSER) != 0, .relay = relay ? o->relay : NULL,
+        .trees = trees, .n_trees = n_trees,
         .parent_fd = sv[0], .state_fd = dirfd,
     };
     for (int i = 0; i < cg->n; i++)
@@ -489,6 +482,18 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
             husk_write_idmap(pid, "gid_map", &cfg->linux_.gid_mappings, err) < 0)
             goto fail;
     }
+    if (n_trees) {
+        if (husk_rootfs_trees(cfg, bundle, pid, trees, err) < 0)
+            goto fail;
+        for (size_t i = 0; i < n_trees; i++) {
+            /* a failed send means the init is gone: its error comes next */
+            if (trees[i] >= 0)
+                sync_send_fd(sv[0], SYNC_TREE, (int)i, trees[i]);
+            if (trees[i] >= 0)
+                close(trees[i]);
+            trees[i] = -1;
+        }
+    }
     /* Hooks see the state after create (runtime.md "Lifecycle" steps 3-5), with the pid. */
     st->pid = pid;
     if (init_hooks) {
@@ -507,7 +512,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         int tramp = husk_trampoline_memfd(err);
         if (tramp < 0)
             goto fail;
-        sync_send_fd(sv[0], SYNC_TRAMPOLINE_FD, tramp);
+        sync_send_fd(sv[0], SYNC_TRAMPOLINE_FD, 0, tramp);
         close(tramp);
     }
     /* While the init builds its rootfs on the other CPU: the saved config and the state,
@@ -573,7 +578,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     close(sv[0]);
     close(dirfd);
     free(hook_state);
-    close_idmaps(idmap_fds, cfg->n_mounts);
+    close_trees(trees, n_trees);
     husk_config_free(cfg);
     free(mem);
     return pid;
@@ -604,7 +609,7 @@ fail:
         husk_state_remove(o->root, o->id, &e2);
     }
 fail_early:
-    close_idmaps(idmap_fds, cfg->n_mounts);
+    close_trees(trees, n_trees);
     free(hook_state);
     husk_config_free(cfg);
     free(mem);

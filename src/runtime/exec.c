@@ -467,7 +467,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         goto out;
     }
     pid_t pid = pk.value;
-    if (husk_cgroup_enter(&cg, pid, pk.msg[0] == '1', err) < 0 || sync_send_fd(sv[0], SYNC_GO, tramp) < 0) {
+    if (husk_cgroup_enter(&cg, pid, pk.msg[0] == '1', err) < 0 || sync_send_fd(sv[0], SYNC_GO, 0, tramp) < 0) {
         kill(pid, SIGKILL);
         waitpid(mid, NULL, 0);
         if (!o->detach)

@@ -50,9 +50,9 @@ int sync_send(int fd, int type, int value, const char *msg)
     return n < 0 ? -1 : 0;
 }
 
-int sync_send_fd(int sock, int type, int fd)
+int sync_send_fd(int sock, int type, int value, int fd)
 {
-    struct sync_packet p = {.type = type};
+    struct sync_packet p = {.type = type, .value = value};
     return husk_send_fd(sock, &p, offsetof(struct sync_packet, msg), fd);
 }
 
@@ -133,22 +133,9 @@ void husk_init_main(struct init_args *a)
     /* In a joined pid namespace others see us from the start, and with CAP_SYS_PTRACE open
      * our /proc/PID/fd/N: of create's fds keep only what the setup uses (not its state
      * directory). The log file stays for the hooks' warnings until the final close. */
-    int *held = malloc((c->n_mounts + 4) * sizeof *held);
-    if (!held) {
-        husk_err_set(&err, ENOMEM, "init");
+    int held[] = {a->sync_fd, a->listen_fd, a->console_fd, husk_log_fd()};
+    if (husk_proc_close_fds(held, 4, a->preserve_fds, &err) < 0)
         fail(a, &err);
-    }
-    size_t nheld = 0;
-    int fixed[] = {a->sync_fd, a->listen_fd, a->console_fd, husk_log_fd()};
-    for (size_t i = 0; i < 4; i++)
-        if (fixed[i] >= 0)
-            held[nheld++] = fixed[i];
-    for (size_t i = 0; a->idmap_fds && i < c->n_mounts; i++)
-        if (a->idmap_fds[i] >= 0)
-            held[nheld++] = a->idmap_fds[i];
-    if (husk_proc_close_fds(held, nheld, a->preserve_fds, &err) < 0)
-        fail(a, &err);
-    free(held);
 
     /* If `create` dies during setup, so do we (the sync socket's EOF covers the
      * intermediate case). */
@@ -156,7 +143,12 @@ void husk_init_main(struct init_args *a)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
     /* The host's husk binary stays out of reach until exec replaces it. */
     prctl(PR_SET_DUMPABLE, 0);
-    if (sync_recv(a->sync_fd, &pk) != 1 || pk.type != SYNC_GO)
+    /* the mounts create made for us, if any, then the go */
+    int r;
+    while ((r = sync_recv(a->sync_fd, &pk)) == 1 && pk.type == SYNC_TREE && pk.value >= 0 &&
+           (size_t)pk.value < a->n_trees && pk.fd >= 0)
+        a->trees[pk.value] = pk.fd;
+    if (r != 1 || pk.type != SYNC_GO)
         _exit(1);
     /* The program is exec'd through the sealed trampoline (CVE-2019-5736), which `create`
      * makes while we build and sends after GO: it may come before HOOKS_DONE. */
@@ -202,12 +194,16 @@ void husk_init_main(struct init_args *a)
     }
     struct husk_rootfs_opts ro = {
         .rootfs = a->rootfs, .bundle = a->bundle, .userns = husk_config_namespace(c, CLONE_NEWUSER) != NULL,
-        .cgroupns = has_new(c, CLONE_NEWCGROUP), .cgroup2_dir = a->cgroup2_dir, .idmap_fds = a->idmap_fds,
+        .cgroupns = has_new(c, CLONE_NEWCGROUP), .cgroup2_dir = a->cgroup2_dir, .mount_trees = a->trees,
+        .dev_trees = a->n_trees > c->n_mounts ? a->trees + c->n_mounts : NULL,
     };
     /* Without a mount namespace every mount would be the host's: only chroot. */
     bool own_mnt = husk_config_namespace(c, CLONE_NEWNS) != NULL;
     if (own_mnt && husk_rootfs_prepare(c, &ro, &err) < 0)
         fail(a, &err);
+    for (size_t i = 0; i < a->n_trees; i++)
+        if (a->trees[i] >= 0)
+            close(a->trees[i]);
     if (c->hooks[HUSK_HOOK_PRESTART].n || c->hooks[HUSK_HOOK_CREATE_RUNTIME].n) {
         if (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL) < 0 || sync_recv(a->sync_fd, &pk) != 1)
             _exit(1);

@@ -20,6 +20,7 @@ enum sync_msg {
     SYNC_PID,           /* intermediate → parent: the init's pid */
     SYNC_SECCOMP,       /* → the husk process: the seccomp notify fd, for the listener */
     SYNC_TRAMPOLINE_FD, /* create → init, after GO: the sealed exec trampoline (exeseal.h) */
+    SYNC_TREE,          /* create → init, before GO: a mount of husk_rootfs_trees, value its slot */
     /* exec trampoline → husk: the program's execve failed (trampoline_abi.h); sync_recv
      * turns it into SYNC_ERROR with the message husk_proc_exec would have given */
     SYNC_EXEC_FAILED = HUSK_SYNC_EXEC_FAILED,
@@ -42,8 +43,9 @@ struct init_args {
     int listen_fd;      /* start.sock, accepted at `start` */
     int preserve_fds;
     int console_fd;     /* the connected console socket (--console-socket, run's pair), or -1 */
-    const int *idmap_fds;   /* per mount, see husk_rootfs_opts */
     const char *cgroup2_dir;    /* see husk_rootfs_opts */
+    int *trees;         /* the slots of husk_rootfs_trees (all -1 here), filled from SYNC_TREE */
+    size_t n_trees;
     const struct husk_stdio_relay *relay;   /* the pipes that replace our stdio, or NULL */
     bool no_pivot;
     bool no_new_keyring;
@@ -52,7 +54,7 @@ struct init_args {
 };
 
 int sync_send(int fd, int type, int value, const char *msg);
-int sync_send_fd(int sock, int type, int fd);
+int sync_send_fd(int sock, int type, int value, int fd);
 int sync_recv(int fd, struct sync_packet *p);   /* 0 on EOF, 1 on a packet, -1 on error */
 /* Sends a seccomp notify fd to config-linux.md's listenerPath with the container process
  * state, then closes it. */

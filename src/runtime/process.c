@@ -281,7 +281,7 @@ static int load_seccomp(const struct husk_seccomp *s, int sync, struct husk_err 
         return -1;
     if (notify_fd >= 0) {
         /* The listener lives on the host side: the husk process delivers it. */
-        int r = sync_send_fd(sync, SYNC_SECCOMP, notify_fd);
+        int r = sync_send_fd(sync, SYNC_SECCOMP, 0, notify_fd);
         close(notify_fd);
         if (r < 0)
             return husk_err_set(err, errno, "seccomp: hand the notify fd to husk");
