@@ -330,7 +330,7 @@ static int do_mount(const struct husk_mount *m, int tree,
     if (f.idmap && !f.bind)
         return husk_err_set(err, 0, "mount `%s`: idmap applies to bind mounts only", m->destination);
     if (f.bind && f.idmap && tree < 0)
-        return husk_err_set(err, 0, "mount `%s`: the idmapped mount was not prepared", m->destination);
+        return husk_err_set(err, 0, "mount `%s`: idmapped mounts need a new mount namespace", m->destination);
     if (f.bind) {
         if (tree >= 0 && syscall(SYS_move_mount, tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
             return husk_err_set(err, errno, "mount `%s` on `%s`: attach its copy of `%s`", m->source, m->destination, src);

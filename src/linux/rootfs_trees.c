@@ -92,6 +92,11 @@ static bool wants_tree(const struct husk_config *c, const struct husk_mount *m, 
 
 size_t husk_rootfs_tree_slots(const struct husk_config *c)
 {
+    /* Only into a mount namespace of the init's own, still the copy of ours: a joined one is
+     * someone else's, where husk's identity must not resolve paths. */
+    const struct husk_namespace *mnt = husk_config_namespace(c, CLONE_NEWNS);
+    if (!mnt || mnt->path)
+        return 0;
     bool userns = has_userns(c), any = userns, idmap;
     for (size_t i = 0; !any && i < c->n_mounts; i++)
         any = wants_tree(c, &c->mounts[i], &idmap);
