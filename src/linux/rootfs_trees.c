@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
@@ -90,6 +91,15 @@ static bool wants_tree(const struct husk_config *c, const struct husk_mount *m, 
     return bind && (*idmap || has_userns(c));
 }
 
+/* CAP_SYS_ADMIN in our own user namespace: what open_tree, fsopen and setns into the init's
+ * mount namespace ask of us. */
+static bool may_clone(void)
+{
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct d[2] = {{0}};
+    return syscall(SYS_capget, &h, d) == 0 && (d[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32)));
+}
+
 size_t husk_rootfs_tree_slots(const struct husk_config *c)
 {
     /* Only into a mount namespace of the init's own, still the copy of ours: a joined one is
@@ -100,7 +110,9 @@ size_t husk_rootfs_tree_slots(const struct husk_config *c)
     bool userns = has_userns(c), any = userns, idmap;
     for (size_t i = 0; !any && i < c->n_mounts; i++)
         any = wants_tree(c, &c->mounts[i], &idmap);
-    return any ? c->n_mounts + (userns ? husk_device_tree_count(c) : 0) : 0;
+    /* Rootless, husk's identity reaches no more than the container's and may not clone
+     * mounts or join the init's namespace: the init binds by path as before. */
+    return any && may_clone() ? c->n_mounts + (userns ? husk_device_tree_count(c) : 0) : 0;
 }
 
 struct tree_job {
