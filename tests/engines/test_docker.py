@@ -151,7 +151,6 @@ def test_read_only_device(docker, runtime, loop_device):
     assert img.read_bytes().startswith(b"husk-readable\n\0")
 
 
-@husk_xfail("rootfsPropagation applied before the mounts (branch mounts16)")
 def test_rshared_bind_propagates_to_the_host(docker, runtime, tmp_path):
     """bind-propagation=rshared: a mount the container makes below the bind appears on the host."""
     dk, ref = docker

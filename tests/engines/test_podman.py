@@ -168,7 +168,6 @@ def test_read_only_device(pm, loop_device):
     assert img.read_bytes().startswith(b"husk-readable\n\0")
 
 
-@husk_xfail("rootfsPropagation applied before the mounts (branch mounts16)")
 def test_rshared_volume_propagates_to_the_host(pm, tmp_path):
     """-v X:/m:rshared: a mount the container makes below the volume appears on the host."""
     x = tmp_path / "shared"
@@ -210,7 +209,6 @@ def subids():
             w.write("".join(lines))
 
 
-@husk_xfail("--console-socket connected before the clone into a user namespace (branch userns16)")
 def test_userns_auto_with_terminals(pm, subids):
     """--userns=auto with -t: the init's terminal, then exec -t three times, inside a user
     namespace whose root is not the host's."""
