@@ -15,6 +15,13 @@ int husk_user_apply(const struct husk_process *p, bool userns_setgroups_denied, 
 /* Bounding set: before the uid change, while CAP_SETPCAP is still effective. */
 int husk_caps_drop_bounding(const struct husk_caps *caps, struct husk_err *err);
 int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err);
+/* A non-root process loses its capabilities at the exec of husk's trampoline, but the
+ * program's own execve must still be checked with them (runc's process holds them up to that
+ * execve: CAP_DAC_OVERRIDE runs a 0700 root file). After husk_caps_apply: the effective caps
+ * that are not ambient are raised into inheritable and ambient so they reach the trampoline;
+ * *extra gets them (0: nothing to carry), *inheritable the set to restore. The trampoline
+ * lowers them again before its execve, which so sees the sets husk_caps_apply made. */
+int husk_caps_carry(const struct husk_caps *caps, uint64_t *inheritable, uint64_t *extra);
 int husk_lsm_apply(const struct husk_process *p, struct husk_err *err);
 /* Builds the BPF program into s->prog (malloc'd; husk_config_free frees it).
  * cache_dirfd >= 0: a directory of programs already built, each named by the SHA-256 of an

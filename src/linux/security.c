@@ -143,6 +143,40 @@ int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err)
     return 0;
 }
 
+int husk_caps_carry(const struct husk_caps *caps, uint64_t *inheritable, uint64_t *extra)
+{
+    *extra = 0;
+    struct { uint32_t version; int pid; } hdr = {0x20080522, 0};   /* _LINUX_CAPABILITY_VERSION_3 */
+    struct { uint32_t effective, permitted, inheritable; } d[2];
+    if (syscall(SYS_capget, &hdr, d) < 0)
+        return 0;
+    uint64_t eff = d[0].effective | (uint64_t)d[1].effective << 32;
+    uint64_t inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+    uint64_t amb = 0;
+    for (size_t i = 0; i < caps->ambient.n; i++) {
+        int v = husk_cap_from_name(caps->ambient.v[i]);
+        if (v >= 0 && v < 64 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, v, 0, 0) == 1)
+            amb |= 1ull << v;
+    }
+    uint64_t carry = eff & ~amb;
+    if (!carry)
+        return 0;
+    /* Ambient needs each in inheritable too. Outside the bounding set that is refused: then
+     * none are carried, as before (the program's execve is checked without them). */
+    d[0].inheritable |= (uint32_t)carry;
+    d[1].inheritable |= (uint32_t)(carry >> 32);
+    if (syscall(SYS_capset, &hdr, d) < 0) {
+        husk_debug("carry capabilities to the program's execve: %s", strerror(errno));
+        return 0;
+    }
+    for (int v = 0; v < 64; v++)
+        if (carry >> v & 1)
+            (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0);
+    *inheritable = inh;
+    *extra = carry;
+    return 0;
+}
+
 static int write_attr(const char *attr, const char *value, const char *what, struct husk_err *err)
 {
     char rel[64];

@@ -152,6 +152,18 @@ static int exec_error(struct husk_err *err, int code, const char *prog)
     return go_error(err, code, what);
 }
 
+/* X_OK as execve will check it: with the effective ids and capabilities (a non-root
+ * process's CAP_DAC_OVERRIDE reaches a 0700 root program, as with runc), which access(2),
+ * checking the real uid without capabilities, does not see. */
+static int may_exec(const char *path)
+{
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439
+#endif
+    long r = syscall(SYS_faccessat2, AT_FDCWD, path, X_OK, AT_EACCESS);
+    return r < 0 && errno == ENOSYS ? access(path, X_OK) : (int)r;
+}
+
 /* Finds the program the way execvp would, in the container's PATH. */
 int husk_proc_resolve(const struct husk_process *p, char *out, size_t n, struct husk_err *err)
 {
@@ -169,7 +181,7 @@ int husk_proc_resolve(const struct husk_process *p, char *out, size_t n, struct 
         /* A file the process may not execute (no x bit for its user, a noexec mount) fails
          * here, at create, as runc's lookup does; not later as an execve error that a
          * seccomp filter would be blamed for. */
-        if (access(prog, X_OK) < 0)
+        if (may_exec(prog) < 0)
             return exec_error(err, errno, prog);
         snprintf(out, n, "%s", prog);
         return 0;
@@ -183,7 +195,7 @@ int husk_proc_resolve(const struct husk_process *p, char *out, size_t n, struct 
         int len = (int)(end - path);
         snprintf(out, n, "%.*s%s%s", len, path, len ? "/" : "", prog);
         if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode)) {
-            if (access(out, X_OK) == 0)
+            if (may_exec(out) == 0)
                 return 0;
             saw_eacces = 1;
         }
@@ -373,7 +385,13 @@ static void exec_failed(struct husk_err *err, int code, const char *prog, bool s
 void husk_proc_exec_failed(struct sync_packet *p)
 {
     struct husk_err e = {0};
-    exec_failed(&e, p->value, p->msg + (p->msg[0] != '\0'), p->msg[0] == 's');
+    if (p->msg[0] == 'c') {
+        /* the trampoline could not lower what husk_caps_carry raised: it did not exec */
+        husk_err_set(&e, p->value, "exec: \"%s\": restore the capabilities carried across husk's exec trampoline "
+                     "(linux.seccomp may block capget, capset or prctl)", p->msg + 1);
+    } else {
+        exec_failed(&e, p->value, p->msg + (p->msg[0] != '\0'), p->msg[0] == 's');
+    }
     p->type = SYNC_ERROR;
     p->value = e.code;
     snprintf(p->msg, sizeof p->msg, "%s", e.msg);
@@ -397,8 +415,13 @@ int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const
     AUTOFREE char **argv = malloc((proc->args.n + HUSK_TRAMPOLINE_ARGS + 1) * sizeof *argv);
     if (!argv)
         return husk_err_set(err, ENOMEM, "exec");
-    char fdnum[16], flags[3] = {c->linux_.seccomp.set ? 's' : '-', (char)status, '\0'};
+    char fdnum[16], flags[48] = {c->linux_.seccomp.set ? 's' : '-', (char)status, '\0'};
     snprintf(fdnum, sizeof fdnum, "%d", sync);
+    uint64_t inh, extra = 0;
+    if (proc->caps.set && proc->uid != 0)
+        husk_caps_carry(&proc->caps, &inh, &extra);
+    if (extra)
+        snprintf(flags + 2, sizeof flags - 2, "%llx:%llx", (unsigned long long)inh, (unsigned long long)extra);
     argv[0] = (char *)HUSK_TRAMPOLINE_ARGV0;
     argv[1] = fdnum;
     argv[2] = flags;

@@ -12,6 +12,8 @@
 #define NR_sendto 44
 #define NR_execve 59
 #define NR_exit_group 231
+#define NR_capget 125
+#define NR_capset 126
 static long sc(long n, long a, long b, long c, long d, long e, long f)
 {
     register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
@@ -32,6 +34,8 @@ __asm__(".text\n.global _start\n_start:\n"
 #define NR_sendto 206
 #define NR_execve 221
 #define NR_exit_group 94
+#define NR_capget 90
+#define NR_capset 91
 static long sc(long n, long a, long b, long c, long d, long e, long f)
 {
     register long x8 __asm__("x8") = n, x0 __asm__("x0") = a, x1 __asm__("x1") = b, x2 __asm__("x2") = c,
@@ -49,6 +53,9 @@ __asm__(".text\n.global _start\n_start:\n"
 #define FD_CLOEXEC 1
 #define PR_SET_DUMPABLE 4
 #define MSG_NOSIGNAL 0x4000
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_LOWER 3
+#define EINVAL 22
 
 struct packet {   /* the head of init_internal.h's struct sync_packet */
     int type;
@@ -67,6 +74,34 @@ static int streq(const char *a, const char *b)
     while (*a && *a == *b)
         a++, b++;
     return *a == *b;
+}
+
+/* "INH:EXTRA" (hex) after the two flag bytes: undo what husk_caps_carry raised for the hop
+ * here, so the program's execve sees the process's configured sets. 0 or -errno. */
+static long restore_caps(const char *s)
+{
+    unsigned long long v[2] = {0, 0};
+    for (int k = 0; k < 2; k++, s++) {
+        const char *start = s;
+        for (; (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f'); s++)
+            v[k] = v[k] << 4 | (unsigned long long)(*s <= '9' ? *s - '0' : *s - 'a' + 10);
+        if (s == start || s - start > 16 || *s != (k ? '\0' : ':'))
+            return -EINVAL;
+    }
+    for (long cap = 0; cap < 64; cap++)
+        if (v[1] >> cap & 1) {
+            long r = sc(NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, cap, 0, 0, 0);
+            if (r < 0)
+                return r;
+        }
+    struct { unsigned version; int pid; } hdr = {0x20080522, 0};   /* _LINUX_CAPABILITY_VERSION_3 */
+    struct { unsigned effective, permitted, inheritable; } d[2];
+    long r = sc(NR_capget, (long)&hdr, (long)d, 0, 0, 0, 0);
+    if (r < 0)
+        return r;
+    d[0].inheritable = (unsigned)v[0];
+    d[1].inheritable = (unsigned)(v[0] >> 32);
+    return sc(NR_capset, (long)&hdr, (long)d, 0, 0, 0, 0);
 }
 
 __attribute__((noreturn, used)) void tramp_main(long *sp)
@@ -89,13 +124,16 @@ __attribute__((noreturn, used)) void tramp_main(long *sp)
     }
     /* EOF on the socket tells husk that the program runs. */
     long e = -sc(NR_fcntl, sync, F_SETFD, FD_CLOEXEC, 0, 0, 0);
+    char what = argv[2][0];
+    if (e <= 0 && argv[2][2] && (e = -restore_caps(argv[2] + 2)) > 0)
+        what = 'c';
     if (e <= 0)
         e = -sc(NR_execve, (long)argv[3], (long)(argv + HUSK_TRAMPOLINE_ARGS), (long)envp, 0, 0, 0);
     struct packet p;   /* on the stack: the program has no writable segment */
     p.type = HUSK_SYNC_EXEC_FAILED;
     p.value = (int)e;
     unsigned long n = 0;
-    p.msg[n++] = argv[2][0];
+    p.msg[n++] = what;
     for (const char *s = argv[HUSK_TRAMPOLINE_ARGS]; *s && n < sizeof p.msg - 1; s++)
         p.msg[n++] = *s;
     p.msg[n++] = '\0';

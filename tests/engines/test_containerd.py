@@ -178,7 +178,6 @@ def test_exit_code_table(c, tmp_path):
     assert got == CTR_EXIT_CODES, json.dumps(got)
 
 
-@husk_xfail("husk's exec trampoline: its own execve drops a non-root process's capabilities")
 def test_exec_root_only_file_as_a_user(c):
     """`ctr task exec --user 1000` of a 0700 root file: the exec'd process holds
     CAP_DAC_OVERRIDE up to its execve, so runc runs it (and /bin/sh, without it, cannot read

@@ -167,7 +167,6 @@ def test_rshared_bind_propagates_to_the_host(docker, runtime, tmp_path):
         unmount_all(x)
 
 
-@husk_xfail("husk's exec trampoline: its own execve drops a non-root process's capabilities")
 def test_exec_root_only_file_as_a_user(docker, runtime):
     """`docker exec --user 1000` of a 0700 root file: the exec'd process holds CAP_DAC_OVERRIDE
     up to its execve, so runc runs it (and /bin/sh, without it, cannot read the script: 2)."""

@@ -108,3 +108,81 @@ def test_host_root_container_runs_husk_itself(husk):
     cid, _ = husk.create(b)
     p = husk.cmd("exec", cid, "readlink", "/proc/1/exe")
     assert p.returncode == 0 and p.stdout.strip() == os.path.realpath(husk.binary), p.stderr
+
+
+DOCKER_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+               "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+               "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]
+
+
+def caps_of(out):
+    return {k: int(v, 16) for k, v in (l.split(":\t") for l in out.splitlines() if l.startswith("Cap"))}
+
+
+def root_only_program(b):
+    # a 0700 root program in a 0700 root directory: only CAP_DAC_OVERRIDE reaches it
+    d = b / "rootfs" / "root"
+    d.mkdir(exist_ok=True)
+    shutil.copy2(b / "rootfs" / "bin" / "busybox", d / "sh")
+    os.chmod(d / "sh", 0o700)
+    os.chmod(d, 0o700)
+
+
+def user_with_caps(ambient=()):
+    def edit(c):
+        c["process"]["user"] = {"uid": 1000, "gid": 1000}
+        caps = c["process"]["capabilities"]
+        for k in ("bounding", "effective", "permitted"):
+            caps[k] = list(DOCKER_CAPS)
+        caps["inheritable"] = list(ambient)
+        caps["ambient"] = list(ambient)
+    return edit
+
+
+def test_user_program_execve_checked_with_its_capabilities(husk):
+    # Engines give an exec'd non-root process capabilities up to its execve (Docker's 14): as
+    # with runc, that execve is checked with them (a 0700 root program runs), and the program
+    # then holds exactly the sets an execve as that user gives: nothing the trampoline's hop
+    # needed stays raised (no inheritable, no ambient, so no capabilities at all).
+    b = husk.bundle(["/root/sh", "-c", "grep ^Cap /proc/self/status"], edit=user_with_caps())
+    root_only_program(b)
+    cid, p = husk.run(b)
+    assert p.returncode == 0, p.stderr
+    caps = caps_of(p.stdout)
+    assert caps["CapInh"] == 0 and caps["CapAmb"] == 0, p.stdout
+    assert caps["CapPrm"] == 0 and caps["CapEff"] == 0, p.stdout
+    # the same through exec into a running container
+    b2 = husk.bundle(["sleep", "100"], edit=user_with_caps())
+    root_only_program(b2)
+    cid, p = husk.run(b2, "--detach")
+    assert p.returncode == 0, p.stderr
+    p = husk.cmd("exec", cid, "/root/sh", "-c", "grep ^Cap /proc/self/status")
+    assert p.returncode == 0, p.stderr
+    assert caps_of(p.stdout)["CapAmb"] == 0 and caps_of(p.stdout)["CapEff"] == 0, p.stdout
+
+
+def test_configured_ambient_capabilities_survive_the_hop_unchanged(husk):
+    b = husk.bundle(["/root/sh", "-c", "grep ^Cap /proc/self/status"],
+                    edit=user_with_caps(ambient=["CAP_NET_BIND_SERVICE"]))
+    root_only_program(b)
+    cid, p = husk.run(b)
+    assert p.returncode == 0, p.stderr
+    bit = 1 << 10   # CAP_NET_BIND_SERVICE
+    caps = caps_of(p.stdout)
+    assert caps == {"CapInh": bit, "CapPrm": bit, "CapEff": bit, "CapBnd": caps["CapBnd"], "CapAmb": bit}, p.stdout
+
+
+def test_carried_capabilities_that_cannot_be_restored_stop_the_exec(husk):
+    # With noNewPrivileges the filter is loaded after the user switch, so it also covers the
+    # trampoline's capset: the program must not start with the hop's ambient caps left raised.
+    def edit(c):
+        user_with_caps()(c)
+        c["process"]["noNewPrivileges"] = True
+        seccomp_denying("capset")(c)
+    b = husk.bundle(["/root/sh", "-c", "grep ^CapAmb /proc/self/status"], edit=edit)
+    root_only_program(b)
+    cid, _ = husk.create(b)
+    p = husk.cmd("start", cid)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "restore the capabilities carried across husk's exec trampoline" in p.stderr, p.stderr
+    assert "CapAmb" not in p.stdout
