@@ -32,6 +32,8 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
 int husk_container_kill(const char *root, const char *id, int sig, bool all, struct husk_err *err);
 /* Returns 0; with force a missing container is not an error. */
 int husk_container_delete(const char *root, const char *id, bool force, struct husk_err *err);
+/* delete --force after the caller reaped the container's init (`run`), pid `reaped` */
+int husk_container_delete_reaped(const char *root, const char *id, pid_t reaped, struct husk_err *err);
 /* Allocated state JSON (runtime.md "State"). */
 char *husk_container_state(const char *root, const char *id, struct husk_err *err);
 /* Allocated JSON array of every container's state, or a table. */
@@ -74,8 +76,8 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err);
 int husk_console_relay(int master, pid_t pid, int *status);
 /* Waits for pid (our child), forwarding TERM, INT, HUP, QUIT, USR1, USR2 and WINCH to it,
  * relaying the pty when master >= 0, or the stdio pipes of relay (may be NULL). Returns the
- * exit code, 128+N when killed by signal N. */
-int husk_wait_forwarding(pid_t pid, int master, struct husk_stdio_relay *relay);
+ * exit code, 128+N when killed by signal N; *reaped (if not NULL) says whether pid was reaped. */
+int husk_wait_forwarding(pid_t pid, int master, struct husk_stdio_relay *relay, bool *reaped);
 
 /* Pipes for those of our fds 0-2 that need them (all -1 when none does). */
 int husk_stdio_relay_open(struct husk_stdio_relay *r, struct husk_err *err);

@@ -19,8 +19,10 @@ int husk_read_file(const char *path, char *out, size_t n);
  * "open `path`" / "read `path`" errors. */
 char *husk_read_all(const char *path, size_t *len, struct husk_err *err);
 
-/* realpath(3) into out[PATH_MAX]: the kernel's name for an O_PATH fd of path, where /proc
- * gives it (three syscalls; a libc realpath may readlink every component), else realpath. */
+/* realpath(3) into out[PATH_MAX]: a canonical absolute path that resolves without symlinks
+ * as it is (openat2 RESOLVE_NO_SYMLINKS), "." as getcwd, else the kernel's name for an O_PATH
+ * fd of path where /proc gives it (a libc realpath may readlink every component), else
+ * realpath. */
 char *husk_realpath(const char *path, char *out);
 
 /* musl's open() follows an O_CLOEXEC open with fcntl(F_SETFD) (for kernels before 2.6.23),

@@ -62,11 +62,12 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
         close(csv[0]);
     if (detach)
         return 0;
-    int code = husk_wait_forwarding(pid, master, &relay);
+    bool reaped = false;
+    int code = husk_wait_forwarding(pid, master, &relay, &reaped);
     husk_stdio_relay_close(&relay);
     if (master >= 0)
         close(master);
-    if (!cli_flag(s, a, "keep") && husk_container_delete(g->root, o.id, true, &err) < 0)
+    if (!cli_flag(s, a, "keep") && husk_container_delete_reaped(g->root, o.id, reaped ? pid : 0, &err) < 0)
         cli_fail(&err);
     return code;
 }

@@ -573,6 +573,18 @@ static int mask_path(const char *p, int *devnull, struct husk_err *err)
     return 0;
 }
 
+/* The mount at p read-only, nothing else of it changed. mount_setattr sets just that flag
+ * (one syscall); a remount must restate the flags the kernel locks (statvfs: two more), so
+ * it is the fallback where mount_setattr is missing or filtered. */
+static int remount_readonly(const char *p)
+{
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (syscall(SYS_mount_setattr, AT_FDCWD, p, 0, &attr, sizeof attr) == 0)
+        return 0;
+    unsigned long keep = locked_flags(p);
+    return mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL);
+}
+
 static int readonly_path(const char *p, struct husk_err *err)
 {
     if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
@@ -580,8 +592,7 @@ static int readonly_path(const char *p, struct husk_err *err)
             return 0;
         return husk_err_set(err, errno, "make `%s` read-only", p);
     }
-    unsigned long keep = locked_flags(p);
-    if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+    if (remount_readonly(p) < 0)
         return husk_err_set(err, errno, "make `%s` read-only", p);
     return 0;
 }
@@ -599,11 +610,8 @@ int husk_rootfs_finalize(const struct husk_config *c, struct husk_err *err)
     for (size_t i = 0; i < l->masked_paths.n; i++)
         if (mask_path(l->masked_paths.v[i], &devnull, err) < 0)
             return -1;
-    if (c->root_readonly) {
-        unsigned long keep = locked_flags("/");
-        if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
-            return husk_err_set(err, errno, "make the root filesystem read-only");
-    }
+    if (c->root_readonly && remount_readonly("/") < 0)
+        return husk_err_set(err, errno, "make the root filesystem read-only");
     /* config-linux.md "Rootfs Mount Propagation": a shared rootfs is a new peer group, an
      * unbindable one cannot be bound. Private or slave it is already: the rootfs bind took
      * that from the mount holding it (husk_rootfs_prepare), as with runc. */

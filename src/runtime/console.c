@@ -239,7 +239,7 @@ static void forward(int sig)
         kill(target_pid, sig);
 }
 
-int husk_wait_forwarding(pid_t pid, int master, struct husk_stdio_relay *relay)
+int husk_wait_forwarding(pid_t pid, int master, struct husk_stdio_relay *relay, bool *reaped)
 {
     /* Signals sent to husk go to the process, as with runc. */
     target_pid = pid;
@@ -262,5 +262,7 @@ int husk_wait_forwarding(pid_t pid, int master, struct husk_stdio_relay *relay)
             w = waitpid(pid, &status, 0);
         while (w < 0 && errno == EINTR);
     }
+    if (reaped)
+        *reaped = w >= 0;
     return w < 0 ? 255 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -501,7 +501,7 @@ int husk_container_exec(const struct husk_exec_opts *o, struct husk_err *err)
         rc = 0;
         goto out;
     }
-    rc = husk_wait_forwarding(pid, -1, &relay);
+    rc = husk_wait_forwarding(pid, -1, &relay, NULL);
 out:
     for (size_t i = 0; i < N_NS; i++)
         if (nsfd[i] >= 0)

@@ -103,7 +103,7 @@ int husk_start_over(int fd, int dirfd, const struct husk_state *st, bool sent, s
 }
 
 static int destroy_locked(const char *root, const char *id, int dirfd, const struct husk_state *st, bool force,
-                          struct husk_err *err);
+                          pid_t reaped, struct husk_err *err);
 
 int husk_container_start(const char *root, const char *id, struct husk_err *err)
 {
@@ -132,7 +132,7 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
     int r = husk_start_over(fd, dirfd, &st, false, err);
     if (r == HUSK_START_POSTSTART_FAILED) {
         struct husk_err ig;
-        destroy_locked(root, id, dirfd, &st, true, &ig);
+        destroy_locked(root, id, dirfd, &st, true, 0, &ig);
     }
     return r < 0 ? -1 : 0;
 }
@@ -259,7 +259,7 @@ static int delete_broken(const char *root, const char *id, int dirfd, struct hus
     return husk_state_remove_at(root, id, dirfd, err);
 }
 
-int husk_container_delete(const char *root, const char *id, bool force, struct husk_err *err)
+static int delete_container(const char *root, const char *id, bool force, pid_t reaped, struct husk_err *err)
 {
     AUTOSTATE struct husk_state st;
     husk_state_reset(&st);
@@ -275,15 +275,26 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
      * --force and hides it from list; husk shows it and deletes it either way). */
     if (husk_state_load(dirfd, id, &st, err) < 0)
         return err->code == HUSK_ENOSTATE ? delete_broken(root, id, dirfd, err) : -1;
-    return destroy_locked(root, id, dirfd, &st, force, err);
+    return destroy_locked(root, id, dirfd, &st, force, reaped, err);
+}
+
+int husk_container_delete(const char *root, const char *id, bool force, struct husk_err *err)
+{
+    return delete_container(root, id, force, 0, err);
+}
+
+int husk_container_delete_reaped(const char *root, const char *id, pid_t reaped, struct husk_err *err)
+{
+    return delete_container(root, id, true, reaped, err);
 }
 
 /* runtime.md "Lifecycle" 12 and 13, with the state directory locked: kill what is left,
  * remove the cgroups and the state, run the poststop hooks. */
 static int destroy_locked(const char *root, const char *id, int dirfd, const struct husk_state *st, bool force,
-                          struct husk_err *err)
+                          pid_t reaped, struct husk_err *err)
 {
-    enum husk_status s = husk_state_status(dirfd, st);
+    /* an init our caller has reaped is stopped: no /proc look-up to say so */
+    enum husk_status s = reaped > 0 && st->pid == reaped ? HUSK_STOPPED : husk_state_status(dirfd, st);
     /* runtime.md "delete": a container that is not stopped is left alone, with an error. */
     if (s != HUSK_STOPPED && !force)
         return husk_err_set(err, 0, "cannot delete container \"%s\" that is not stopped: it is %s", id,

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,8 +107,40 @@ char *husk_read_all(const char *path, size_t *len, struct husk_err *err)
     return buf;
 }
 
+/* absolute, with no empty, "." or ".." component and no trailing "/" */
+static bool lexically_canonical(const char *p)
+{
+    if (p[0] != '/')
+        return false;
+    if (!p[1])
+        return true;
+    for (const char *c = p; *c; c++) {
+        if (*c != '/')
+            continue;
+        const char *n = c + 1;   /* the component after this "/" */
+        if (*n == '/' || *n == '\0' || (n[0] == '.' && (n[1] == '/' || !n[1] || (n[1] == '.' && (n[2] == '/' || !n[2])))))
+            return false;
+    }
+    return true;
+}
+
 char *husk_realpath(const char *path, char *out)
 {
+    /* The usual bundle and rootfs are named canonically already: when such a name resolves
+     * without a symlink it is its own realpath, and no /proc entry of ours is built to say
+     * so (a new process's /proc/self/fd costs several dentries). "." is the cwd. */
+    size_t len = strlen(path);
+    if (len < PATH_MAX && lexically_canonical(path)) {
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+        int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        if (fd >= 0) {
+            close(fd);
+            memcpy(out, path, len + 1);
+            return out;
+        }
+    } else if (path[0] == '.' && !path[1] && getcwd(out, PATH_MAX) && out[0] == '/') {
+        return out;
+    }
     int fd = openat(AT_FDCWD, path, O_PATH | O_CLOEXEC);
     if (fd >= 0) {
         char link[32];
