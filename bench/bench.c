@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +52,12 @@ struct runtime {
 static char workdir[256], bundle[300], rootdir[300], heavy[300], sleeper[300], dflt[300];
 /* the floor row of the default-config case runs `floor --default` */
 static bool floor_default;
+/* Docker's and podman's captured configs (bench/configs), as bundles */
+static char docker_b[300], podman_b[300];
+/* the floor row of an engine case runs `floor --plan PLAN`, with `--seccomp ENTRY` (the program
+ * husk built for the config's profile) once husk made it */
+static const char *floor_plan;
+static char floor_seccomp[700];
 static int iterations = 30, many = 100;
 static bool do_scaling;
 
@@ -182,6 +189,12 @@ static int floor_run(const struct runtime *rt, struct sample *acc)
     snprintf(root, sizeof root, "%s/rootfs", bundle);
     char *argv[] = {(char *)rt->path, root, "/bin/true", NULL};
     char *dargv[] = {(char *)rt->path, "--default", root, "/bin/true", NULL};
+    if (floor_plan) {
+        char *pargv[] = {(char *)rt->path, "--plan", (char *)floor_plan, "--seccomp", floor_seccomp, root, "/bin/true", NULL};
+        if (!floor_seccomp[0])   /* no program found: the rest of the work only */
+            memmove(pargv + 3, pargv + 5, 3 * sizeof *pargv);
+        return run_cmd(pargv, acc);
+    }
     return run_cmd(floor_default ? dargv : argv, acc);
 }
 
@@ -212,6 +225,121 @@ static int case_default(struct runtime *rt, int i, struct sample *out)
     int r = run_bundle(rt, i, out, dflt, "default");
     floor_default = false;
     return r;
+}
+
+/* The seccomp cache entries husk has beside its root (src/runtime/state.c), as a list of
+ * names, so that the one the engine case's first run adds can be found. */
+static int cache_names(const struct runtime *husk, char names[][80], int max)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s-cache/seccomp", husk->root);
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d)) && n < max;)
+        if (e->d_name[0] != '.')
+            snprintf(names[n++], 80, "%.79s", e->d_name);
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int case_engine(struct runtime *rt, int i, struct sample *out, const char *b, const char *tag)
+{
+    char plan[400];
+    snprintf(plan, sizeof plan, "%s/floor.plan", b);
+    if (rt->kind == FLOOR) {
+        floor_plan = plan;
+        int r = floor_run(rt, out);
+        floor_plan = NULL;
+        return r;
+    }
+    static char before[64][80];
+    int nb = 0;
+    bool first = i == 0 && !strcmp(rt->name, "husk");
+    if (first) {
+        floor_seccomp[0] = '\0';
+        nb = cache_names(rt, before, 64);
+    }
+    int r = run_bundle(rt, i, out, b, tag);
+    if (first) {
+        char after[64][80];
+        int na = cache_names(rt, after, 64);
+        for (int k = 0; k < na; k++) {
+            bool old = false;
+            for (int j = 0; j < nb && !old; j++)
+                old = !strcmp(after[k], before[j]);
+            if (!old)
+                snprintf(floor_seccomp, sizeof floor_seccomp, "%.500s-cache/seccomp/%.79s", rt->root, after[k]);
+        }
+        if (getenv("BENCH_VERBOSE"))
+            fprintf(stderr, "bench: %s: the floor loads seccomp program `%s`\n", tag, floor_seccomp);
+    }
+    return r;
+}
+
+static int case_docker(struct runtime *rt, int i, struct sample *out)
+{
+    return case_engine(rt, i, out, docker_b, "docker");
+}
+
+static int case_podman(struct runtime *rt, int i, struct sample *out)
+{
+    return case_engine(rt, i, out, podman_b, "podman");
+}
+
+/* A copy of the file, with root.path "rootfs" made the shared rootfs (runc refuses a symlink)
+ * and linux.resources.pids out of the way: the benchmark's cgroup2 view has no pids
+ * controller (hugetlb only), and a limit that cannot be applied fails husk's create. */
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "r"), *o = in ? fopen(to, "w") : NULL;
+    char line[8192];
+    while (o && fgets(line, sizeof line, in)) {
+        char *p = strstr(line, "\"path\": \"rootfs\""), *pids = strstr(line, "\"pids\": {");
+        if (pids) {
+            *pids = '\0';
+            fprintf(o, "%s\"x-bench-no-pids\": {%s", line, pids + strlen("\"pids\": {"));
+        } else if (p) {
+            *p = '\0';
+            fprintf(o, "%s\"path\": \"%s/rootfs\"%s", line, bundle, p + strlen("\"path\": \"rootfs\""));
+        } else {
+            fputs(line, o);
+        }
+    }
+    if (in)
+        fclose(in);
+    return o && fclose(o) == 0 ? 0 : -1;
+}
+
+/* bench/configs/NAME.json as a bundle: the shared rootfs its root, the files its bind mounts
+ * name (files/X) made, the floor's plan beside them. */
+static int make_engine_bundle(const char *repo, const char *name, char *dir, size_t n)
+{
+    snprintf(dir, n, "%s/%s", workdir, name);
+    char from[700], to[700];
+    snprintf(to, sizeof to, "%s/files", dir);
+    if (mkdir(dir, 0755) < 0 || mkdir(to, 0755) < 0)
+        return -1;
+    snprintf(from, sizeof from, "%s/bench/configs/%s.json", repo, name);
+    snprintf(to, sizeof to, "%s/config.json", dir);
+    if (copy_file(from, to) < 0)
+        return -1;
+    snprintf(from, sizeof from, "%s/bench/configs/%s.floor", repo, name);
+    snprintf(to, sizeof to, "%s/floor.plan", dir);
+    if (copy_file(from, to) < 0)
+        return -1;
+    static const struct { const char *name, *text; } files[] = {
+        {"hosts", "127.0.0.1\tlocalhost\n"}, {"hostname", "bench\n"}, {"resolv.conf", "nameserver 127.0.0.1\n"},
+        {"containerenv", "engine=\"podman\"\n"},
+    };
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        snprintf(to, sizeof to, "%s/files/%s", dir, files[k].name);
+        FILE *f = fopen(to, "w");
+        if (!f || fputs(files[k].text, f) < 0 || fclose(f) != 0)
+            return -1;
+    }
+    snprintf(to, sizeof to, "%s/files/shm", dir);
+    return mkdir(to, 01777);
 }
 
 /* `husk spec`'s output with /bin/true as its process, no terminal, the shared rootfs. */
@@ -917,6 +1045,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench: cannot make the default-config bundle\n");
         return 1;
     }
+    if (make_engine_bundle(repo, "docker", docker_b, sizeof docker_b) < 0 ||
+        make_engine_bundle(repo, "podman", podman_b, sizeof podman_b) < 0) {
+        fprintf(stderr, "bench: cannot make the engine-config bundles from bench/configs\n");
+        return 1;
+    }
     struct runtime *rts = calloc(MAX_RT, sizeof *rts);
     int nrt = 0;
     rts[nrt++] = (struct runtime){.name = "husk", .path = husk_abs};
@@ -956,6 +1089,8 @@ int main(int argc, char **argv)
         {"run /bin/true", case_run},
         {"create+start+wait+delete", case_lifecycle},
         {"run, husk spec's default config", case_default},
+        {"run, Docker's config (docker run busybox true)", case_docker},
+        {"run, podman's config (podman run busybox true)", case_podman},
         {"run, 100 mounts + 1000 env + 300 seccomp rules", case_heavy},
         {"exec /bin/true into a running container", case_exec},
         {"state, one of N containers under --root", case_state},
@@ -976,7 +1111,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < iterations; i++)
             for (int r = 0; r < nrt; r++) {
                 /* the clone row is the minimal floor's work only */
-                if (!rts[r].ok || (cases[c].fn == case_default && rts[r].kind == CLONE))
+                if (!rts[r].ok || ((cases[c].fn == case_default || cases[c].fn == case_docker ||
+                                    cases[c].fn == case_podman) && rts[r].kind == CLONE))
                     continue;
                 struct sample s = {0};
                 if (cases[c].fn(&rts[r], i, &s) != 0) {
