@@ -26,6 +26,11 @@ struct husk_cgroup_mount {
     bool v2;
 };
 
+/* cgroup v2's device filter: the eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) for res's
+ * device rules and the implicit ones after them, into out; returns its length, -1 past max. */
+struct bpf_insn;
+int husk_devfilter_build(const struct husk_resources *res, struct bpf_insn *out, int max);
+
 /* The visible hierarchies (ones hidden by a later mount are left out). Returns the count. */
 int husk_cgroup_mounts(struct husk_cgroup_mount *m, int max);
 /* husk's own cgroup in the hierarchy with these controllers ("" = cgroup2), from
