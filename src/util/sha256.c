@@ -1,6 +1,7 @@
 /* SHA-256 as FIPS 180-4 section 6.2 describes it. */
 #include "husk/sha256.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const uint32_t k[64] = {
@@ -55,6 +56,67 @@ static void compress(uint32_t st[8], const unsigned char *p)
     st[0] += a, st[1] += b, st[2] += c, st[3] += d, st[4] += e, st[5] += f, st[6] += g, st[7] += h;
 }
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* The x86 SHA extensions (SHA-NI): four rounds per pair of sha256rnds2, the schedule by
+ * sha256msg1/msg2; ~6x the portable code here, where seccomp's cache hashes a profile and its
+ * program on every `run`. The state lives as the instructions want it: ABEF and CDGH. */
+__attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8], const unsigned char *p)
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[0]), 0xb1);   /* b a d c */
+    __m128i efgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[4]), 0x1b);   /* h g f e */
+    __m128i abef = _mm_alignr_epi8(abcd, efgh, 8), cdgh = _mm_blend_epi16(efgh, abcd, 0xf0);
+    const __m128i abef0 = abef, cdgh0 = cdgh;
+    __m128i x[4];
+    for (int j = 0; j < 16; j++) {
+        if (j < 4)
+            x[j] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * j)), bswap);
+        else   /* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time */
+            x[j & 3] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(_mm_sha256msg1_epu32(x[j & 3], x[(j + 1) & 3]), _mm_alignr_epi8(x[(j + 3) & 3], x[(j + 2) & 3], 4)),
+                x[(j + 3) & 3]);
+        __m128i m = _mm_add_epi32(x[j & 3], _mm_loadu_si128((const __m128i *)&k[4 * j]));
+        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);   /* two rounds: cdgh is now the new abef */
+        abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0e));
+    }
+    abef = _mm_add_epi32(abef, abef0);
+    cdgh = _mm_add_epi32(cdgh, cdgh0);
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1b), dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+    _mm_storeu_si128((__m128i *)&st[0], _mm_blend_epi16(feba, dchg, 0xf0));
+    _mm_storeu_si128((__m128i *)&st[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
+static void (*pick(void))(uint32_t *, const unsigned char *)
+{
+    unsigned a, b, c, d;
+    bool sse41 = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1);
+    bool sha = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+    return sse41 && sha ? compress_ni : compress;
+}
+#else
+static void (*pick(void))(uint32_t *, const unsigned char *)
+{
+    return compress;
+}
+#endif
+
+static void (*compress_fn)(uint32_t *, const unsigned char *);
+
+static void block(uint32_t st[8], const unsigned char *p)
+{
+    if (!compress_fn)
+        compress_fn = pick();
+    compress_fn(st, p);
+}
+
+void husk_sha256_portable(void)
+{
+    compress_fn = compress;
+}
+
 void husk_sha256_init(struct husk_sha256 *c)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -76,12 +138,12 @@ void husk_sha256_update(struct husk_sha256 *c, const void *data, size_t len)
         len -= take;
         if (c->used < 64)
             return;
-        compress(c->h, c->block);
+        block(c->h, c->block);
         c->used = 0;
     }
     /* whole blocks straight from the caller's buffer */
     for (; len >= 64; p += 64, len -= 64)
-        compress(c->h, p);
+        block(c->h, p);
     memcpy(c->block, p, len);
     c->used = len;
 }
@@ -93,13 +155,13 @@ void husk_sha256_final(struct husk_sha256 *c, unsigned char out[HUSK_SHA256_LEN]
     c->block[c->used++] = 0x80;
     if (c->used > 56) {
         memset(c->block + c->used, 0, 64 - c->used);
-        compress(c->h, c->block);
+        block(c->h, c->block);
         c->used = 0;
     }
     memset(c->block + c->used, 0, 56 - c->used);
     for (int i = 0; i < 8; i++)
         c->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-    compress(c->h, c->block);
+    block(c->h, c->block);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (unsigned char)(c->h[i] >> 24);
         out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
