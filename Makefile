@@ -58,7 +58,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize integration security faults faults-sample engines check-vm install clean distclean bench fuzz fuzz-quick
+.PHONY: all check unit sanitize integration security rootless faults faults-sample engines check-vm install clean distclean bench fuzz fuzz-quick
 # objects reached only through pattern rules are otherwise deleted as intermediates, and every
 # `make unit` or `make fuzz` would compile the whole tree again
 .SECONDARY:
@@ -116,6 +116,10 @@ integration: husk
 # attacks from inside a container, each against a decoy (tests/security/conftest.py)
 security: husk
 	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q tests/security
+
+# husk and rootless podman run by an unprivileged user (tests/rootless: makes one, runuser)
+rootless: husk
+	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q -rs tests/rootless
 
 # crash safety (tests/faults): husk killed at every syscall of create, start, run, delete and
 # exec (strace's inject), then delete --force must leave nothing; the targeted crash cases; the
@@ -185,6 +189,7 @@ check:
 	$(MAKE) fuzz-quick
 	$(MAKE) integration
 	$(MAKE) security
+	$(MAKE) rootless
 	$(MAKE) faults-sample
 	$(MAKE) engines
 	$(MAKE) check-vm

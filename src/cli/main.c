@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "husk/fdpass.h"
 #include "husk/log.h"
+#include "husk/rootless.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -45,7 +46,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(f, "\nGlobal options:\n"
-               "  --root DIR            state directory (default /run/husk)\n"
+               "  --root DIR            state directory (default /run/husk; rootless:\n"
+               "                        $XDG_RUNTIME_DIR/husk)\n"
                "  --log FILE            write logs and errors to FILE\n"
                "  --log-format FORMAT   text (default) or json\n"
                "  --debug               log debug messages\n"
@@ -129,8 +131,14 @@ int main(int argc, char **argv)
         husk_err_set(&err, 0, "%s: expected %s (see husk %s --help)", cmd->name, cmd->usage, cmd->name);
         return cli_fail(&err);
     }
+    /* spec and features need no state directory: a rootless user without XDG_RUNTIME_DIR
+     * may still run them */
+    char root[PATH_MAX];
+    const char *given = cli_value(global_opts, &ga, "root");
+    if (!given && cmd != &cmd_spec && cmd != &cmd_features && husk_default_root(root, sizeof root, &err) < 0)
+        return cli_fail(&err);
     struct globals g = {
-        .root = cli_value(global_opts, &ga, "root") ? cli_value(global_opts, &ga, "root") : "/run/husk",
+        .root = given ? given : root,
         .systemd_cgroup = cli_flag(global_opts, &ga, "systemd-cgroup"),
     };
     return cmd->run(&g, &a, cmd->opts);

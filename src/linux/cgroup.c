@@ -3,6 +3,8 @@
 #include "cgroup_internal.h"
 #include "husk/cleanup.h"
 #include "husk/fileio.h"
+#include "husk/log.h"
+#include "husk/rootless.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -173,7 +175,7 @@ static int path_depth(const char *p)
 
 int husk_cgroup_plan(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err)
 {
-    cg->n = 0;
+    cg->n = cg->skipped = 0;
     const char *want = c->linux_.cgroups_path;
     char def[1100];
     if (want && strchr(want, ':') && want[0] != '/')
@@ -214,12 +216,26 @@ int husk_cgroup_plan(const struct husk_config *c, const char *id, struct husk_cg
     return 0;
 }
 
+static bool denied(int e)
+{
+    return e == EACCES || e == EPERM || e == EROFS;
+}
+
 int husk_cgroup_make(struct husk_cgroup *cg, struct husk_err *err)
 {
     for (int i = 0; i < cg->n; i++) {
         struct husk_cgroup_dir *d = &cg->dirs[i];
         if (mkdirs(d->path, &d->created) < 0) {
             int e = errno;
+            /* Rootless: a hierarchy not delegated to us is done without; a resource that
+             * needs it fails in husk_cgroup_apply, naming it. */
+            if (denied(e) && husk_rootless()) {
+                husk_debug("rootless: no cgroup in %s (`%s`: %s): the container runs without one there",
+                           d->v2 ? "cgroup2" : d->ctrls, d->path, strerror(e));
+                cg->dirs[i--] = cg->dirs[--cg->n];
+                cg->skipped++;
+                continue;
+            }
             husk_err_set(err, e, "create cgroup `%s`", d->path);
             /* only what was made goes */
             cg->n = i;
@@ -375,8 +391,9 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct hus
                 r = rmdir(path);
                 e = errno;
             }
-            /* of a plan: a leaf never made, or a parent that is not empty (or not ours) */
-            if (r < 0 && planned && (k > 0 || e == ENOENT))
+            /* of a plan: a leaf never made, or a parent that is not empty (or not ours), or
+             * one a rootless create could not have made */
+            if (r < 0 && planned && (k > 0 || e == ENOENT || (denied(e) && husk_rootless())))
                 break;
             if (r < 0 && e != ENOENT) {
                 if (k == 0 && rc == 0)
@@ -408,7 +425,7 @@ int husk_cgroup_serialize(const struct husk_cgroup *cg, char *out, size_t n)
 
 int husk_cgroup_parse(const char *s, struct husk_cgroup *cg)
 {
-    cg->n = 0;
+    cg->n = cg->skipped = 0;
     while (*s && cg->n < HUSK_CG_MAX) {
         const char *nl = strchrnul(s, '\n');
         char line[PATH_MAX + 256];

@@ -361,6 +361,8 @@ static int do_mount(const struct husk_mount *m, int tree,
         }
         if (mount(src, target.s, type, flags, data) < 0) {
             int e = errno;
+            if (e == EPERM && o->userns && type && !strcmp(type, "sysfs"))
+                return husk_mount_sysfs_bind(rootfd, m->destination, flags, err);
             /* mqueue/devpts refuse some data options in nested namespaces; retry bare. */
             if (!(e == EINVAL && data && mount(src, target.s, type, flags, NULL) == 0))
                 return husk_err_set(err, e, "mount `%s` (type %s) on `%s`", src, type ? type : "none",

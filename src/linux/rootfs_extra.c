@@ -3,6 +3,8 @@
 #include "rootfs_internal.h"
 #include "husk/fileio.h"
 #include "husk/procfs.h"
+#include "husk/cleanup.h"
+#include "husk/rootless.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,64 @@ int husk_mount_rattrs(int target_fd, const struct husk_mount_flags *f, const cha
     return 0;
 }
 
+/* Rootless maps beyond our own id, through the setuid helper of the uidmap package (as podman
+ * does): it checks them against /etc/subuid or /etc/subgid and writes them for us. */
+static int write_idmap_helper(pid_t pid, const char *file, const struct husk_idmaps *m, struct husk_err *err)
+{
+    const char *helper = file[0] == 'u' ? "newuidmap" : "newgidmap";
+    size_t argc = 2 + 3 * m->n + 1;
+    AUTOFREE char **argv = calloc(argc, sizeof *argv);
+    AUTOFREE char *nums = malloc(m->n * 3 * 12 + 12);
+    if (!argv || !nums)
+        return husk_err_set(err, ENOMEM, "user namespace %s", file);
+    char *p = nums;
+    size_t k = 0;
+    argv[k++] = (char *)helper;
+    argv[k++] = p;
+    p += sprintf(p, "%d", pid) + 1;
+    for (size_t i = 0; i < m->n; i++) {
+        unsigned v[3] = {m->v[i].container_id, m->v[i].host_id, m->v[i].size};
+        for (int j = 0; j < 3; j++) {
+            argv[k++] = p;
+            p += sprintf(p, "%u", v[j]) + 1;
+        }
+    }
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return husk_err_set(err, errno, "user namespace %s: pipe", file);
+    pid_t c = fork();
+    if (c == 0) {
+        /* its complaints go to our error, not to the container's stdio */
+        dup2(fds[1], STDERR_FILENO);
+        dup2(fds[1], STDOUT_FILENO);
+        execvp(helper, argv);
+        dprintf(fds[1], "%s", strerror(errno));
+        _exit(127);
+    }
+    close(fds[1]);
+    if (c < 0) {
+        close(fds[0]);
+        return husk_err_set(err, errno, "user namespace %s: fork %s", file, helper);
+    }
+    char out[512];
+    ssize_t n, got = 0;
+    while (got < (ssize_t)sizeof out - 1 && (n = read(fds[0], out + got, sizeof out - 1 - got)) > 0)
+        got += n;
+    close(fds[0]);
+    out[got > 0 ? got : 0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    int status;
+    while (waitpid(c, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return husk_err_set(err, 0, "user namespace %s: rootless, a map other than of one's own id needs %s "
+                                    "(the uidmap package): %s", file, helper, out);
+    return husk_err_set(err, 0, "user namespace %s: %s failed (are the ids in /etc/sub%cid?): %s", file, helper,
+                        file[0], out);
+}
+
 int husk_write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m, struct husk_err *err)
 {
     char buf[4096];
@@ -41,9 +101,24 @@ int husk_write_idmap(pid_t pid, const char *file, const struct husk_idmaps *m, s
             return husk_err_set(err, 0, "too many %s entries", file);
         off += n;
     }
-    if (husk_procfs_write(pid, file, buf, strlen(buf), err) < 0)
+    if (husk_procfs_write(pid, file, buf, strlen(buf), err) == 0)
+        return 0;
+    /* Without CAP_SETUID/CAP_SETGID over our own user namespace (user_namespaces(7)): one
+     * line mapping our own id, and for gid_map setgroups denied first (else a process of the
+     * container could drop a group that denies it access). Anything else takes the helper. */
+    if (err->code != EPERM || !husk_rootless())
         return husk_err_wrap(err, "user namespace %s", file);
-    return 0;
+    bool gid = file[0] == 'g';
+    bool own = m->n == 1 && m->v[0].size == 1 && m->v[0].host_id == (gid ? getegid() : geteuid());
+    if (own && gid) {
+        husk_err_clear(err);
+        if (husk_procfs_write(pid, "setgroups", "deny", 4, err) < 0 ||
+            husk_procfs_write(pid, file, buf, strlen(buf), err) < 0)
+            return husk_err_wrap(err, "user namespace %s", file);
+        return 0;
+    }
+    husk_err_clear(err);
+    return write_idmap_helper(pid, file, m, err);
 }
 
 /* A user namespace holding the mappings, for MOUNT_ATTR_IDMAP: a child parks in it while
@@ -150,4 +225,28 @@ int husk_copy_tree(int from, int to, struct husk_err *err)
     }
     closedir(d);
     return rc;
+}
+
+int husk_mount_sysfs_bind(int rootfd, const char *dest, unsigned long flags, struct husk_err *err)
+{
+    AUTOCLOSE int tfd = husk_mkpath_in_root(rootfd, dest, false, err);
+    if (tfd < 0)
+        return -1;
+    char target[64];
+    snprintf(target, sizeof target, "/proc/self/fd/%d", tfd);
+    if (mount("/sys", target, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return husk_err_set(err, errno, "mount `%s`: sysfs cannot be mounted here (a user namespace without its "
+                                        "own network namespace), and binding the host's /sys failed", dest);
+    /* the flags on every mount of the tree, a submount being as writable as its parent;
+     * setting (never clearing) keeps what the kernel locked */
+    AUTOCLOSE int top = husk_mkpath_in_root(rootfd, dest, false, err);
+    struct mount_attr attr = {.attr_set = (flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) |
+                                          (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+                                          (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
+                                          (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0)};
+    if (top < 0)
+        return -1;
+    if (attr.attr_set && syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        return husk_err_set(err, errno, "mount `%s`: set the options of the bound /sys", dest);
+    return 0;
 }

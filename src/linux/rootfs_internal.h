@@ -23,6 +23,10 @@ int husk_clone_tree(int dirfd, const char *path, bool rec, const struct husk_con
 size_t husk_device_tree_count(const struct husk_config *c);
 int husk_device_trees(const struct husk_config *c, int *out, struct husk_err *err);
 int husk_copy_tree(int from, int to, struct husk_err *err);
+/* sysfs where a new one may not be mounted (a user namespace that does not own the network
+ * namespace): the host's /sys bound recursively, with flags (ro, nosuid, nodev, noexec) on
+ * every mount of the tree. */
+int husk_mount_sysfs_bind(int rootfd, const char *dest, unsigned long flags, struct husk_err *err);
 
 
 #endif

@@ -1,6 +1,7 @@
 /* `create`: load the bundle, spawn the init into its namespaces, wait until it is
  * created, record the state (runtime.md "create"). */
 #include "husk/cgroup.h"
+#include "husk/rootless.h"
 #include "husk/container.h"
 #include "husk/fdpass.h"
 #include "husk/exeseal.h"
@@ -423,8 +424,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         .console_fd = o->console_fd,
         .state_json = hook_state, .sync_fd = sv[1], .listen_fd = listen_fd,
         .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
-        .new_userns = (flags & CLONE_NEWUSER) != 0, .relay = relay ? o->relay : NULL,
-        .trees = trees, .n_trees = n_trees,
+        .new_userns = (flags & CLONE_NEWUSER) != 0, .maps_by_owner = (flags & CLONE_NEWUSER) && husk_rootless(),
+        .relay = relay ? o->relay : NULL, .trees = trees, .n_trees = n_trees,
         .parent_fd = sv[0], .state_fd = dirfd,
     };
     for (int i = 0; i < cg->n; i++)

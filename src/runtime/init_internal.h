@@ -50,6 +50,8 @@ struct init_args {
     bool no_pivot;
     bool no_new_keyring;
     bool new_userns;
+    bool maps_by_owner;      /* rootless, new_userns: our id maps are written by a process that
+                                opens /proc/PID as our owner (create, newuidmap) */
     bool via_intermediate;   /* our parent exits at once: no parent-death signal */
 };
 

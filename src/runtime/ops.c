@@ -5,6 +5,7 @@
 #include "husk/hooks.h"
 #include "husk/jsonw.h"
 #include "husk/log.h"
+#include "husk/rootless.h"
 #include "husk/state.h"
 #include "init_internal.h"
 
@@ -138,8 +139,9 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
 }
 
 /* Every process in the container's pid namespace, found through /proc: only for a namespace
- * of its own (a shared one holds the host's or other containers' processes). */
-static int kill_all(const struct husk_state *st, int sig)
+ * of its own (a shared one holds the host's or other containers' processes). fn is called
+ * with each; returns how many, or -1. */
+static int each_ns_pid(const struct husk_state *st, void (*fn)(pid_t, void *), void *ctx)
 {
     char path[64], self[64], other[64];
     snprintf(path, sizeof path, "/proc/%d/ns/pid", st->pid);
@@ -151,6 +153,7 @@ static int kill_all(const struct husk_state *st, int sig)
     if (!d)
         return -1;
     struct dirent *de;
+    int count = 0;
     while ((de = readdir(d))) {
         pid_t p = (pid_t)atoi(de->d_name);
         if (p <= 0)
@@ -160,11 +163,32 @@ static int kill_all(const struct husk_state *st, int sig)
         if (n <= 0)
             continue;
         other[n] = '\0';
-        if (strcmp(self, other) == 0)
-            kill(p, sig);
+        if (strcmp(self, other) == 0) {
+            fn(p, ctx);
+            count++;
+        }
     }
     closedir(d);
-    return 0;
+    return count;
+}
+
+static void kill_one(pid_t p, void *sig)
+{
+    kill(p, *(int *)sig);
+}
+
+static int kill_all(const struct husk_state *st, int sig)
+{
+    return each_ns_pid(st, kill_one, &sig);
+}
+
+/* The reason a command that needs the container's cgroups has none: rootless husk runs a
+ * container without them where it may not make any. */
+static int no_cgroup(struct husk_err *err, const char *what, const char *id)
+{
+    return husk_err_set(err, 0, "%s: container \"%s\" has no cgroup%s", what, id,
+                        husk_rootless() ? " (rootless husk made none: no cgroup was writable; delegate a cgroup v2 "
+                                          "subtree owned by the user)" : "");
 }
 
 int husk_container_kill(const char *root, const char *id, int sig, bool all, struct husk_err *err)
@@ -457,6 +481,8 @@ int husk_container_pause(const char *root, const char *id, bool pause, struct hu
         return husk_err_set(err, 0, "cannot resume container \"%s\": it is %s, not paused", id, husk_status_name(s));
     struct husk_cgroup cg;
     husk_cgroup_parse(st.cgroup, &cg);
+    if (cg.n == 0)
+        return no_cgroup(err, pause ? "pause: cannot freeze" : "resume: cannot thaw", id);
     if (pause) {
         int fd = openat(dirfd, HUSK_PAUSED_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0)
@@ -476,6 +502,24 @@ int husk_container_pause(const char *root, const char *id, bool pause, struct hu
     return 0;
 }
 
+struct pid_list {
+    pid_t *v;
+    size_t n, cap;
+};
+
+static void add_pid(pid_t p, void *ctx)
+{
+    struct pid_list *l = ctx;
+    if (l->n == l->cap) {
+        pid_t *nv = realloc(l->v, 2 * l->cap * sizeof *nv);
+        if (!nv)
+            return;
+        l->v = nv;
+        l->cap *= 2;
+    }
+    l->v[l->n++] = p;
+}
+
 pid_t *husk_container_pids(const char *root, const char *id, size_t *n, struct husk_err *err)
 {
     AUTOSTATE struct husk_state st;
@@ -484,10 +528,25 @@ pid_t *husk_container_pids(const char *root, const char *id, size_t *n, struct h
         return NULL;
     struct husk_cgroup cg;
     husk_cgroup_parse(st.cgroup, &cg);
-    pid_t *v = husk_cgroup_pids(&cg, n);
-    if (!v)
-        husk_err_set(err, ENOMEM, "ps");
-    return v;
+    if (cg.n > 0) {
+        pid_t *v = husk_cgroup_pids(&cg, n);
+        if (!v)
+            husk_err_set(err, ENOMEM, "ps");
+        return v;
+    }
+    /* Without a cgroup (rootless) a pid namespace of its own still tells its processes */
+    if (!(st.flags & HUSK_STATE_OWN_PIDNS) || husk_state_status(dirfd, &st) == HUSK_STOPPED) {
+        no_cgroup(err, "ps: cannot list the processes", id);
+        return NULL;
+    }
+    struct pid_list l = {.v = malloc(64 * sizeof(pid_t)), .cap = 64};
+    if (!l.v || each_ns_pid(&st, add_pid, &l) < 0) {
+        free(l.v);
+        husk_err_set(err, errno, "ps: read the processes of container \"%s\"", id);
+        return NULL;
+    }
+    *n = l.n;
+    return l.v;
 }
 
 int husk_container_update(const char *root, const char *id, const char *resources_json, struct husk_err *err)
@@ -548,6 +607,8 @@ int husk_container_events(const char *root, const char *id, bool stats_once, int
     int rc = 0;
     if (husk_state_status(dirfd, &st) == HUSK_STOPPED) {
         rc = husk_err_set(err, 0, "container \"%s\" is not running", id);
+    } else if (cg.n == 0) {
+        rc = no_cgroup(err, "events: no stats or OOM events", id);
     } else if (stats_once) {
         print_event("stats", id, &cg);
     } else {

@@ -1,6 +1,7 @@
 /* The container process's last steps, shared by the init (create/start) and exec:
  * rlimits, scheduling, LSM, seccomp, user, capabilities, cwd, environment, exec. */
 #include "process_internal.h"
+#include "husk/rootless.h"
 #include "init_internal.h"
 #include "husk/fileio.h"
 #include "husk/cleanup.h"
@@ -259,22 +260,28 @@ static int apply_personality(const struct husk_config *c, struct husk_err *err)
     return 0;
 }
 
-static int write_oom_score(const struct husk_process *p, struct husk_err *err)
+int husk_proc_oom_score(const struct husk_process *p, struct husk_err *err)
 {
     if (!p->oom_score_adj.set)
         return 0;
-    char v[32];
+    char v[32], cur[32] = "";
     int n = snprintf(v, sizeof v, "%lld", (long long)p->oom_score_adj.v);
     int fd = husk_procfs_open(HUSK_PROC_SELF, "oom_score_adj", O_WRONLY, err);
     if (fd < 0)
-        return husk_err_wrap(err, "set oomScoreAdj");
+        return husk_err_wrap(err, "set process.oomScoreAdj");
     ssize_t w = write(fd, v, n);
     int e = errno;
     close(fd);
     if (w < 0) {
+        struct husk_err ig;
+        if (e == EACCES && husk_procfs_read(HUSK_PROC_SELF, "oom_score_adj", cur, sizeof cur, &ig) == 0) {
+            cur[strcspn(cur, "\n")] = '\0';
+            return husk_err_set(err, e, "set process.oomScoreAdj to %s: below the current value %s, which needs "
+                                        "CAP_SYS_RESOURCE%s", v, cur, husk_rootless() ? " (husk runs rootless)" : "");
+        }
         if (e == EACCES)
-            return husk_err_set(err, e, "set oomScoreAdj to %s: lowering it needs CAP_SYS_RESOURCE", v);
-        return husk_err_set(err, e, "set oomScoreAdj to %s", v);
+            return husk_err_set(err, e, "set process.oomScoreAdj to %s: lowering it needs CAP_SYS_RESOURCE", v);
+        return husk_err_set(err, e, "set process.oomScoreAdj to %s", v);
     }
     return 0;
 }
@@ -328,7 +335,7 @@ int husk_proc_make_cwd(const char *cwd, struct husk_err *err)
 int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, struct husk_arena *ar, bool userns,
                       const int *keep, size_t nkeep, int preserve_fds, int sync, struct husk_err *err)
 {
-    if (husk_rlimits_apply(proc, err) < 0 || write_oom_score(proc, err) < 0 || apply_personality(c, err) < 0 ||
+    if (husk_rlimits_apply(proc, err) < 0 || husk_proc_oom_score(proc, err) < 0 || apply_personality(c, err) < 0 ||
         husk_lsm_apply(proc, err) < 0 || husk_sched_apply(&proc->scheduler, err) < 0 ||
         husk_ioprio_apply(proc, err) < 0 || husk_mempolicy_apply(c, err) < 0)
         return -1;

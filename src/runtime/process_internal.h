@@ -13,6 +13,8 @@
  * the listener. */
 /* Creates a missing process.cwd (the init only, as runc does). */
 int husk_proc_make_cwd(const char *cwd, struct husk_err *err);
+/* process.oomScoreAdj on this process (husk_proc_prepare does it unless it was done). */
+int husk_proc_oom_score(const struct husk_process *p, struct husk_err *err);
 int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, struct husk_arena *ar, bool userns,
                       const int *keep, size_t nkeep, int preserve_fds, int sync, struct husk_err *err);
 /* Closes every fd but stdio, the preserved range 3..3+preserve_fds-1 and `keep`. */
