@@ -376,11 +376,17 @@ static int mount_hierarchy(const struct husk_cgroup_mount *h, const char *dest, 
          * rbind, as with the host's network namespace), and the kernel will not stack a
          * filesystem on its own root. Bind the container's cgroup instead: what the fresh
          * mount would have shown (runc's fallback). */
-        if (!(errno == EBUSY && h->v2 && o->cgroup2_dir))
-            return husk_err_set(err, errno, "mount cgroup `%s` on `%s`%s%s%s", h->v2 ? "cgroup2" : h->ctrls, dest,
+        /* Rootless, the same where the user namespace does not own the cgroup2 superblock;
+         * without a cgroup of its own (none writable) the init is still in create's. */
+        int e = errno;
+        if (!(e == EBUSY && h->v2 && (o->cgroup2_dir || husk_cgroup_own("", own, sizeof own) == 0)))
+            return husk_err_set(err, e, "mount cgroup `%s` on `%s`%s%s%s", h->v2 ? "cgroup2" : h->ctrls, dest,
                                 h->v2 && v2data[0] ? " with options \"" : "", h->v2 ? v2data : "",
                                 h->v2 && v2data[0] ? "\"" : "");
-        snprintf(src, sizeof src, "%s", o->cgroup2_dir);
+        if (o->cgroup2_dir)
+            snprintf(src, sizeof src, "%s", o->cgroup2_dir);
+        else
+            snprintf(src, sizeof src, "%s%s", h->mountpoint, own);
     } else {
         /* never the root instead: an init not listed in a hierarchy is an error */
         if (husk_cgroup_lookup(self, h->v2 ? "" : h->ctrls, own, sizeof own) < 0)
