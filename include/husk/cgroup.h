@@ -45,6 +45,7 @@ struct husk_cgroup {
     /* Hierarchies a rootless husk could not write (husk_cgroup_make left them out): a
      * resource that needs one of them names that in its error. */
     int skipped;
+    bool disabled;      /* --cgroup-manager disabled: none at all */
     struct husk_cgroup_dir dirs[HUSK_CG_MAX];
 };
 

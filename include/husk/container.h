@@ -19,6 +19,7 @@ struct husk_stdio_relay {
 struct husk_create_opts {
     const char *root, *id, *bundle, *pid_file, *console_socket;
     bool no_pivot, no_new_keyring;
+    bool no_cgroups;    /* --cgroup-manager disabled: the container gets none */
     int preserve_fds;
     bool keep_child;    /* `run`: the init stays our child so we can wait for it */
     int console_fd;     /* `run`: a connected socket that receives the pty master, or -1 */

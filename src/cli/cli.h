@@ -7,6 +7,7 @@
 struct globals {
     const char *root;
     bool systemd_cgroup;
+    bool no_cgroups;    /* --cgroup-manager disabled */
 };
 
 struct command {

@@ -20,6 +20,7 @@ int cli_create_opts(const struct globals *g, const struct parsed_args *a, const 
     if (g->systemd_cgroup)
         return husk_err_set(err, 0, "--systemd-cgroup is not supported by husk: use the cgroupfs driver");
     o->root = g->root;
+    o->no_cgroups = g->no_cgroups;
     o->console_fd = -1;
     o->id = a->pos[0];
     o->bundle = cli_value(s, a, "bundle");

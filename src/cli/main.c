@@ -17,7 +17,7 @@ static const struct command *const commands[] = {
 static const struct opt_spec global_opts[] = {
     {"root", 0, true}, {"log", 0, true}, {"log-format", 0, true}, {"debug", 0, false},
     {"systemd-cgroup", 0, false}, {"version", 'v', false}, {"help", 'h', false},
-    {"criu", 0, true}, {"rootless", 0, true}, {NULL, 0, false},
+    {"criu", 0, true}, {"rootless", 0, true}, {"cgroup-manager", 0, true}, {NULL, 0, false},
 };
 
 int cli_fail(const struct husk_err *err)
@@ -52,6 +52,8 @@ static void usage(FILE *f)
                "  --log-format FORMAT   text (default) or json\n"
                "  --debug               log debug messages\n"
                "  --systemd-cgroup      use systemd cgroups (not supported: an error)\n"
+               "  --cgroup-manager M    cgroupfs (default), systemd (as --systemd-cgroup) or disabled\n"
+               "                        (no cgroups: podman's --cgroups=disabled, as crun's option)\n"
                "  -v, --version         print the version\n"
                "  -h, --help            this help\n\n"
                "Run 'husk COMMAND --help' for a command's options.\n");
@@ -137,9 +139,17 @@ int main(int argc, char **argv)
     const char *given = cli_value(global_opts, &ga, "root");
     if (!given && cmd != &cmd_spec && cmd != &cmd_features && husk_default_root(root, sizeof root, &err) < 0)
         return cli_fail(&err);
+    /* crun's option, which podman passes to a runtime it may run without cgroups
+     * (containers.conf runtime_supports_nocgroup) */
+    const char *cgm = cli_value(global_opts, &ga, "cgroup-manager");
+    if (cgm && strcmp(cgm, "cgroupfs") && strcmp(cgm, "systemd") && strcmp(cgm, "disabled")) {
+        husk_err_set(&err, 0, "--cgroup-manager: \"%s\" is not cgroupfs, systemd or disabled", cgm);
+        return cli_fail(&err);
+    }
     struct globals g = {
         .root = given ? given : root,
-        .systemd_cgroup = cli_flag(global_opts, &ga, "systemd-cgroup"),
+        .systemd_cgroup = cli_flag(global_opts, &ga, "systemd-cgroup") || (cgm && !strcmp(cgm, "systemd")),
+        .no_cgroups = cgm && !strcmp(cgm, "disabled"),
     };
     return cmd->run(&g, &a, cmd->opts);
 }

@@ -176,6 +176,7 @@ static int path_depth(const char *p)
 int husk_cgroup_plan(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err)
 {
     cg->n = cg->skipped = 0;
+    cg->disabled = false;
     const char *want = c->linux_.cgroups_path;
     char def[1100];
     if (want && strchr(want, ':') && want[0] != '/')
@@ -426,6 +427,7 @@ int husk_cgroup_serialize(const struct husk_cgroup *cg, char *out, size_t n)
 int husk_cgroup_parse(const char *s, struct husk_cgroup *cg)
 {
     cg->n = cg->skipped = 0;
+    cg->disabled = false;
     while (*s && cg->n < HUSK_CG_MAX) {
         const char *nl = strchrnul(s, '\n');
         char line[PATH_MAX + 256];

@@ -154,6 +154,9 @@ static const struct husk_cgroup_dir *need(struct res_ctx *x, const char *ctrl, c
     const struct husk_cgroup_dir *d = dir_for(x->cg, ctrl, x->err);
     if (!d && x->err->msg[0])
         husk_err_wrap(x->err, "%s", what);
+    else if (!d && x->cg->disabled)
+        husk_err_set(x->err, 0, "cgroup: %s needs the %s controller, and cgroups are disabled "
+                                "(--cgroup-manager disabled)", what, ctrl);
     else if (!d && x->cg->skipped)
         husk_err_set(x->err, 0, "cgroup: %s needs the %s controller, and rootless husk has no cgroup it may "
                                 "write there (delegate a cgroup v2 subtree to the user, or drop the limit)", what, ctrl);
@@ -324,8 +327,8 @@ static int apply_devices(struct res_ctx *x, const struct husk_resources *r, cons
     /* Rootless, device rules cannot be enforced (v1 devices is root's, a v2 filter program
      * needs CAP_BPF and CAP_SYS_ADMIN) and are not needed: the user opens only the nodes it
      * may open anyway, and mknod is refused in a user namespace. runc skips them too. */
-    if (husk_rootless()) {
-        husk_debug("rootless: linux.resources.devices not enforced");
+    if (husk_rootless() || x->cg->disabled) {
+        husk_debug("%s: linux.resources.devices not enforced", x->cg->disabled ? "no cgroups" : "rootless");
         return 0;
     }
     const struct husk_cgroup_dir *d = NULL;

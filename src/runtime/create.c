@@ -254,7 +254,8 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     struct husk_state *st = &mem->st;
     struct husk_cgroup *cg = &mem->cg;
     husk_state_reset(st);
-    cg->n = 0;   /* dirs[] are filled as they are made */
+    cg->n = cg->skipped = 0;   /* dirs[] are filled as they are made */
+    cg->disabled = false;
     int *trees = NULL;
     size_t n_trees = 0;
     if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0 ||
@@ -293,7 +294,9 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     /* The intent record before the first cgroup exists: a create killed from here on leaves a
      * directory whose creating mark names every cgroup it may have made, which delete --force
      * empties and removes. The state written after the clone replaces it. */
-    if (husk_cgroup_plan(cfg, o->id, cg, err) < 0)
+    if (o->no_cgroups)
+        cg->disabled = true;
+    else if (husk_cgroup_plan(cfg, o->id, cg, err) < 0)
         goto fail;
     if (husk_cgroup_serialize(cg, st->cgroup, sizeof st->cgroup) < 0) {
         husk_err_set(err, 0, "too many cgroups to record");
