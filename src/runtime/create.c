@@ -427,7 +427,11 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         .console_fd = o->console_fd,
         .state_json = hook_state, .sync_fd = sv[1], .listen_fd = listen_fd,
         .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
-        .new_userns = (flags & CLONE_NEWUSER) != 0, .maps_by_owner = (flags & CLONE_NEWUSER) && husk_rootless(),
+        .new_userns = (flags & CLONE_NEWUSER) != 0,
+        /* not in a joined pid namespace, whose processes would see the init dumpable: a new
+         * one holds nothing else yet, and the host's shows only what could open create's
+         * own /proc/PID/exe as well */
+        .maps_by_owner = (flags & CLONE_NEWUSER) && !(pidns && pidns->path) && husk_rootless(),
         .relay = relay ? o->relay : NULL, .trees = trees, .n_trees = n_trees,
         .parent_fd = sv[0], .state_fd = dirfd,
     };

@@ -145,16 +145,8 @@ void husk_init_main(struct init_args *a)
      * the go: a process that is not dumpable has its /proc/PID files owned by root, and the
      * user writing our uid_map (create, newuidmap) could not open them. Nothing of the
      * container runs yet before the go. */
-    if (!a->maps_by_owner) {
+    if (!a->maps_by_owner)
         prctl(PR_SET_DUMPABLE, 0);
-    } else if (proc.oom_score_adj.set) {
-        /* a process that is not dumpable, and has not exec'd since its clone from the host's
-         * husk, has its /proc/self owned by the host's root: its own oom_score_adj is written
-         * while it still may */
-        if (husk_proc_oom_score(&proc, &err) < 0)
-            fail(a, &err);
-        proc.oom_score_adj.set = false;
-    }
     /* the mounts create made for us, if any, then the go */
     int r;
     while ((r = sync_recv(a->sync_fd, &pk)) == 1 && pk.type == SYNC_TREE && pk.value >= 0 &&
@@ -162,8 +154,13 @@ void husk_init_main(struct init_args *a)
         a->trees[pk.value] = pk.fd;
     if (r != 1 || pk.type != SYNC_GO)
         _exit(1);
-    if (a->maps_by_owner)
+    if (a->maps_by_owner) {
+        /* our own oom_score_adj too, while /proc/self is still ours to open */
+        if (proc.oom_score_adj.set && husk_proc_oom_score(&proc, &err) < 0)
+            fail(a, &err);
+        proc.oom_score_adj.set = false;
         prctl(PR_SET_DUMPABLE, 0);
+    }
     /* The program is exec'd through the sealed trampoline (CVE-2019-5736), which `create`
      * makes while we build and sends after GO: it may come before HOOKS_DONE. */
     int tramp = -1;

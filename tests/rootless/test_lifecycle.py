@@ -179,3 +179,17 @@ def test_oom_score_and_rlimit_errors_name_the_field(rl):
         "rlimits", [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": hard + 1}]))
     p = rl.cmd("run", "--bundle", b, rl.new_id())
     assert p.returncode != 0 and "RLIMIT_NOFILE" in p.stderr, p.stderr
+
+
+def test_init_not_dumpable_once_created(rl):
+    """The init is dumpable only until its id maps are written (the user must open its
+    /proc/PID/uid_map): by the end of create it is not, so nothing of the user's, in or out of
+    a container, opens the host's husk binary through its /proc/PID/exe (CVE-2019-5736)."""
+    b = rl.bundle(["sleep", "100"])
+    cid = rl.new_id()
+    rl.cmd("create", "--bundle", b, cid, check=True)
+    pid = json.loads(rl.cmd("state", cid, check=True).stdout)["pid"]
+    p = subprocess.run(["runuser", "-u", rl.user, "--", "cat", f"/proc/{pid}/exe"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    assert p.returncode != 0 and "Permission denied" in p.stderr, p.stderr
+    rl.cmd("delete", "--force", cid, check=True)
