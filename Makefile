@@ -197,6 +197,7 @@ check:
 
 bench: husk
 	$(MAKE) -C bench HUSK=$(CURDIR)/husk
+	$(PYTHON) bench/rootless.py --husk $(CURDIR)/husk --iterations $(or $(ITERATIONS),30)
 
 install: husk
 	install -D -m 0755 husk $(DESTDIR)$(BINDIR)/husk

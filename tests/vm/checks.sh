@@ -47,3 +47,42 @@ check_device_rules() {
     check device-denied sh -c "! grep -q opened /tmp/dev.out"
     check device-default-allowed grep -q null-ok /tmp/dev.out
 }
+
+# Rootless husk (uid 1000, a single-id map written by itself) in a cgroup v2 subtree delegated
+# to it as systemd's Delegate=yes does: the directory and its cgroup.procs, cgroup.threads and
+# cgroup.subtree_control are the user's. pids.max set by the user's husk is enforced.
+check_rootless_pids() {
+    grep -q '^rl:' /etc/passwd || { echo "rl:x:1000:1000::/tmp/rl:/bin/sh" >> /etc/passwd; echo "rl:x:1000:" >> /etc/group; }
+    D=$CG/rl
+    mkdir -p $D/shell $D/ctrs /tmp/rl/xdg /tmp/rl/b
+    echo +pids > $D/cgroup.subtree_control
+    echo +pids > $D/ctrs/cgroup.subtree_control
+    chown 1000:1000 $D/cgroup.procs $D/shell $D/ctrs
+    for f in cgroup.procs cgroup.threads cgroup.subtree_control; do chown 1000:1000 $D/shell/$f $D/ctrs/$f; done
+    cp -a $B/rootfs /tmp/rl/b/rootfs
+    cat > /tmp/rl/b/config.json <<JSON
+{"ociVersion":"1.3.0","root":{"path":"rootfs"},"hostname":"rl",
+ "process":{"args":["sh","-c","for i in \$(seq 30); do sleep 5 & done; sleep 5"],"cwd":"/","env":["PATH=/bin:/sbin:/usr/bin"],
+   "capabilities":{"bounding":["CAP_KILL"],"effective":["CAP_KILL"],"permitted":["CAP_KILL"]}},
+ "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+   {"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["ro"]}],
+ "linux":{"namespaces":[{"type":"user"},{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"cgroup"}],
+   "uidMappings":[{"containerID":0,"hostID":1000,"size":1}],"gidMappings":[{"containerID":0,"hostID":1000,"size":1}],
+   "cgroupsPath":"/rl/ctrs/pids","resources":{"pids":{"limit":8}}}}
+JSON
+    chown -R 1000:1000 /tmp/rl
+    chmod 700 /tmp/rl/xdg
+    RL="env XDG_RUNTIME_DIR=/tmp/rl/xdg husk"
+    # the shell moves itself into the user's cgroup, then becomes the user
+    sh -c "echo \$\$ > $D/shell/cgroup.procs && exec su -s /bin/sh rl -c '$RL run --detach --bundle /tmp/rl/b pids'" > /tmp/rl.out 2>&1
+    sleep 1
+    cat /tmp/rl.out | sed 's/^/  /'
+    cur=$(cat $D/ctrs/pids/pids.current 2>/dev/null)
+    refused=$(sed -n 's/^max //p' $D/ctrs/pids/pids.events 2>/dev/null)
+    check rootless-cgroup-owned [ "$(stat -c %u $D/ctrs/pids 2>/dev/null)" = 1000 ]
+    check rootless-pids-enforced [ "${cur:-99}" -le 8 ]
+    check rootless-pids-events [ "${refused:-0}" -gt 0 ]
+    su -s /bin/sh rl -c "$RL delete --force pids" 
+    check rootless-cgroup-removed [ ! -e $D/ctrs/pids ]
+    rmdir $D/ctrs $D/shell $D 2>/dev/null
+}

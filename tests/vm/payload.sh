@@ -89,4 +89,7 @@ check parent-slice-pids-enabled grep -qw pids $CG/eng-slice/cgroup.subtree_contr
 check parent-slice-pids-limit [ "$out" = "12" ]
 rmdir $CG/eng-slice
 
+# rootless: pids.max in a subtree delegated to an unprivileged user
+check_rootless_pids
+
 echo "SUMMARY: $PASS passed, $FAIL failed"
