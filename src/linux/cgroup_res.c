@@ -326,8 +326,10 @@ static int apply_devices(struct res_ctx *x, const struct husk_resources *r, cons
         return 0;
     /* Rootless, device rules cannot be enforced (v1 devices is root's, a v2 filter program
      * needs CAP_BPF and CAP_SYS_ADMIN) and are not needed: the user opens only the nodes it
-     * may open anyway, and mknod is refused in a user namespace. runc skips them too. */
-    if (husk_rootless() || x->cg->disabled) {
+     * may open anyway, and mknod is refused in a user namespace. runc skips them too. Known
+     * by a hierarchy left out (only rootless) or a filter refused: root's containers never
+     * read the uid map for it. */
+    if (x->cg->disabled || x->cg->skipped) {
         husk_debug("%s: linux.resources.devices not enforced", x->cg->disabled ? "no cgroups" : "rootless");
         return 0;
     }
@@ -338,8 +340,15 @@ static int apply_devices(struct res_ctx *x, const struct husk_resources *r, cons
     if (!d) {
         /* cgroup v2: the rules become an eBPF program on the container's cgroup */
         for (int i = 0; i < x->cg->n; i++)
-            if (x->cg->dirs[i].v2)
-                return husk_devfilter_attach(x->cg->dirs[i].path, c, x->err);
+            if (x->cg->dirs[i].v2) {
+                if (husk_devfilter_attach(x->cg->dirs[i].path, c, x->err) == 0)
+                    return 0;
+                if (x->err->code != EPERM || !husk_rootless())
+                    return -1;
+                husk_err_clear(x->err);
+                husk_debug("rootless: linux.resources.devices not enforced (no device filter in a delegated cgroup)");
+                return 0;
+            }
         return husk_err_set(x->err, 0, "cgroup: linux.resources.devices needs the devices controller or cgroup v2");
     }
     char rule[128];

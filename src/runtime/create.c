@@ -1,7 +1,6 @@
 /* `create`: load the bundle, spawn the init into its namespaces, wait until it is
  * created, record the state (runtime.md "create"). */
 #include "husk/cgroup.h"
-#include "husk/rootless.h"
 #include "husk/container.h"
 #include "husk/fdpass.h"
 #include "husk/exeseal.h"
@@ -430,8 +429,9 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         .new_userns = (flags & CLONE_NEWUSER) != 0,
         /* not in a joined pid namespace, whose processes would see the init dumpable: a new
          * one holds nothing else yet, and the host's shows only what could open create's
-         * own /proc/PID/exe as well */
-        .maps_by_owner = (flags & CLONE_NEWUSER) && !(pidns && pidns->path) && husk_rootless(),
+         * own /proc/PID/exe as well. uid 0 (of any user namespace) owns the init's /proc/PID
+         * even when it is not dumpable. */
+        .maps_by_owner = (flags & CLONE_NEWUSER) && !(pidns && pidns->path) && geteuid() != 0,
         .relay = relay ? o->relay : NULL, .trees = trees, .n_trees = n_trees,
         .parent_fd = sv[0], .state_fd = dirfd,
     };

@@ -32,12 +32,11 @@ bool husk_rootless(void)
 int husk_default_root(char *out, size_t n, struct husk_err *err)
 {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
-    if (!husk_rootless())
-        return snprintf(out, n, "/run/husk"), 0;
-    /* As runc: uid 0 of a user namespace keeps /run/husk when it says it is root (USER=root,
-     * a system container), it may well be able to write there. */
+    /* As runc: uid 0 keeps /run/husk without XDG_RUNTIME_DIR (engines pass it empty) or when
+     * it says it is root (USER=root: a system container, which may well write there); only
+     * otherwise is the uid map read to tell a user namespace's uid 0. */
     const char *user = getenv("USER");
-    if (geteuid() == 0 && (!xdg || !*xdg || (user && !strcmp(user, "root"))))
+    if (geteuid() == 0 && (!xdg || !*xdg || (user && !strcmp(user, "root")) || !husk_rootless()))
         return snprintf(out, n, "/run/husk"), 0;
     if (!xdg || !*xdg)
         return husk_err_set(err, 0, "rootless (uid %u): XDG_RUNTIME_DIR is not set, so there is no default state "
