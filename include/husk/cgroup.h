@@ -56,9 +56,9 @@ int husk_cgroup_create(const struct husk_config *c, const char *id, struct husk_
  * first: plan fills in the directories (created = -N: at most N components to make),
  * make creates them (created = how many it made; on failure only what it made is removed). */
 int husk_cgroup_plan(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err);
+/* Rootless, make leaves out a hierarchy where the cgroup cannot be made for lack of
+ * permission (runc does the same): the container runs without it (cg->skipped counts them). */
 int husk_cgroup_make(struct husk_cgroup *cg, struct husk_err *err);
-/* Rootless, a hierarchy where the cgroup cannot be made for lack of permission is left out
- * (runc does the same): the container runs without it. */
 /* Writes linux.resources; a resource no hierarchy can enforce is an error. */
 int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_config *c, struct husk_err *err);
 /* An fd of the container's cgroup2 directory for clone3(CLONE_INTO_CGROUP), or -1. */
