@@ -570,6 +570,10 @@ int husk_container_update(const char *root, const char *id, const char *resource
         return -1;
     struct husk_cgroup cg;
     husk_cgroup_parse(st.cgroup, &cg);
+    if (cg.n == 0 && cfg->linux_.resources.set) {
+        husk_config_free(cfg);
+        return no_cgroup(err, "update: cannot apply the resources", id);
+    }
     int rc = husk_cgroup_apply(&cg, cfg, err);
     husk_config_free(cfg);
     return rc;

@@ -81,7 +81,7 @@ def test_create_start_exec_kill_delete(rl, rt):
 
 def test_commands_without_a_cgroup(rl):
     """No writable cgroup on this host for the user: ps finds the processes through the pid
-    namespace, kill --all too; pause and events say they cannot."""
+    namespace, kill --all too; pause, events and update say they cannot."""
     b = rl.bundle(["sleep", "100"])
     cid = rl.new_id()
     p = rl.cmd("--debug", "run", "-d", "--bundle", b, cid)
@@ -90,7 +90,8 @@ def test_commands_without_a_cgroup(rl):
     rl.cmd("exec", "-d", cid, "sleep", "99", check=True)
     pids = json.loads(rl.cmd("ps", "--format", "json", cid, check=True).stdout)
     assert len(pids) == 2, pids
-    for name, args in (("pause", ("pause", cid)), ("events", ("events", "--stats", cid))):
+    for name, args in (("pause", ("pause", cid)), ("events", ("events", "--stats", cid)),
+                       ("update", ("update", "--pids-limit", "10", cid))):
         p = rl.cmd(*args)
         assert p.returncode != 0 and "has no cgroup" in p.stderr and "rootless" in p.stderr, (name, p.stderr)
     assert rl.cmd("kill", "--all", cid, "KILL").returncode == 0
