@@ -147,3 +147,13 @@ def test_cgroups_disabled(podman, rt):
         assert p.returncode == 125 and "not compatible with NoCgroups" in p.stderr, p.stderr
     else:
         assert p.returncode == 6, p.stderr
+
+
+@pytest.mark.parametrize("rt", RUNTIMES)
+def test_network_host_and_runtime_path(podman, rt):
+    """--network host (the user's own network namespace) and --runtime given as a path: podman
+    matches its runtime_supports_* lists by the file's base name."""
+    path = podman.base + "/husk" if rt == "husk" else shutil.which("runc")
+    p = podman("run", "--rm", "--runtime", path, "--network", "host", IMAGE, "sh", "-c", "ls /sys/class/net; exit 8")
+    assert p.returncode == 8, p.stderr
+    assert "lo" in p.stdout.split()
