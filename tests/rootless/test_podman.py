@@ -105,7 +105,7 @@ def test_run_tty(podman, rt):
 
 
 @pytest.mark.parametrize("rt", RUNTIMES)
-def test_detached_exec_logs_stop_rm(podman, rt):
+def test_detached_exec_logs_top_stop_rm(podman, rt):
     name = f"d-{rt}"
     run(podman, rt, "-d", "--name", name, IMAGE, "sh", "-c", "echo started; exec sleep 300", check=True)
     p = podman("exec", name, "sh", "-c", "echo exec-ok; id -u")
@@ -113,6 +113,7 @@ def test_detached_exec_logs_stop_rm(podman, rt):
     p = podman("exec", "-t", name, "tty", tty=True)
     assert p.returncode == 0 and "/dev/pts/" in p.stdout, (p.stdout, p.stderr)
     assert podman("logs", name, check=True).stdout.strip() == "started"
+    assert "sleep 300" in podman("top", name, check=True).stdout
     podman("stop", "-t", "1", name, check=True)
     assert podman("inspect", "-f", "{{.State.Status}}", name).stdout.strip() == "exited"
     podman("rm", name, check=True)
