@@ -4,7 +4,7 @@
 # cpio for the cgroup-v2 VM of tests/vm); e.g. `install-deps.sh engines vm`.
 set -eu
 pkgs="build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev busybox-static \
-python3 python3-pytest python3-jsonschema iproute2 musl-tools gperf dpkg-dev clang libfuzzer-14-dev"
+python3 python3-pytest python3-jsonschema iproute2 musl-tools gperf dpkg-dev clang libfuzzer-14-dev uidmap"
 norec=""
 for group in "$@"; do
     case $group in

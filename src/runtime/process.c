@@ -162,7 +162,9 @@ static int may_exec(const char *path)
 #define SYS_faccessat2 439
 #endif
     long r = syscall(SYS_faccessat2, AT_FDCWD, path, X_OK, AT_EACCESS);
-    return r < 0 && errno == ENOSYS ? access(path, X_OK) : (int)r;
+    /* older kernels; seccomp profiles older than it (runtime-tools' default) make it EPERM,
+     * which X_OK never is */
+    return r < 0 && (errno == ENOSYS || errno == EPERM) ? access(path, X_OK) : (int)r;
 }
 
 /* Finds the program the way execvp would, in the container's PATH. */

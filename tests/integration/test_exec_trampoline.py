@@ -186,3 +186,14 @@ def test_carried_capabilities_that_cannot_be_restored_stop_the_exec(husk):
     assert p.returncode == 1, p.stdout + p.stderr
     assert "restore the capabilities carried across husk's exec trampoline" in p.stderr, p.stderr
     assert "CapAmb" not in p.stdout
+
+
+def test_profile_older_than_faccessat2_still_runs(husk):
+    # Seccomp profiles from before faccessat2 (runtime-tools' default) make it EPERM: the
+    # lookup falls back to access(2) rather than fail the container.
+    def edit(c):
+        c["process"]["noNewPrivileges"] = False   # the filter is loaded before the lookup
+        seccomp_denying("faccessat2")(c)
+    b = husk.bundle(["true"], edit=edit)
+    cid, p = husk.run(b)
+    assert p.returncode == 0, p.stderr
