@@ -200,7 +200,8 @@ int husk_container_kill(const char *root, const char *id, int sig, bool all, str
     /* A pidfd taken before checking the start time cannot hit a recycled pid. */
     AUTOCLOSE int pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
     enum husk_status s = husk_state_status(dirfd, &st);
-    if (pidfd < 0 || (s != HUSK_CREATED && s != HUSK_RUNNING && s != HUSK_PAUSED))
+    bool live = pidfd >= 0 && (s == HUSK_CREATED || s == HUSK_RUNNING || s == HUSK_PAUSED);
+    if (!live && !all)
         return husk_err_set(err, 0, "container \"%s\" is not running", id);
     if (all) {
         /* Only the container's own cgroups and its own pid namespace tell its processes from
@@ -215,6 +216,14 @@ int husk_container_kill(const char *root, const char *id, int sig, bool all, str
             if (cg.dirs[i].created > 0)
                 cg.dirs[own++] = cg.dirs[i];
         cg.n = own;
+        /* A stopped init may leave processes behind in its cgroup (with a pid namespace not
+         * its own): as in runc 1.1, kill --all signals those and succeeds with none left.
+         * containerd's shim sends it after such a container's exit, and takes a failure for
+         * a kill that did not happen (StopPodSandbox then waits forever). */
+        if (!live) {
+            husk_cgroup_signal_all(&cg, sig);
+            return 0;
+        }
         if (cg.n == 0 && !own_pidns)
             return husk_err_set(err, 0, "kill --all: container \"%s\" has neither a pid namespace nor a cgroup of its "
                                         "own (one husk made) to find its processes in", id);

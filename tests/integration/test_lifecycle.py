@@ -116,6 +116,28 @@ def test_kill_stopped_container_fails_without_effect(husk):
     assert husk.state(cid) == before
 
 
+def test_kill_all_stopped_container_reaches_what_its_init_left(husk):
+    """--all on a stopped container (runc 1.1): the processes its init left in its cgroups (no
+    pid namespace of its own) are signalled, and with nothing left it still succeeds, since
+    containerd's shim sends it after every such exit and takes a failure for a missed kill."""
+    def edit(c):
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
+    b = husk.bundle(["sh", "-c", "sleep 100 & echo $! > /tmp/child"], edit=edit)
+    cid, _ = husk.create(b)
+    husk.cmd("start", cid, check=True)
+    assert husk.wait_status(cid, "stopped")
+    pid = int((b / "rootfs" / "tmp" / "child").read_text())
+    assert os.path.exists(f"/proc/{pid}")
+    husk.cmd("kill", "--all", cid, "KILL", check=True)
+    end = time.time() + 5
+    while os.path.exists(f"/proc/{pid}") and time.time() < end:
+        time.sleep(0.02)
+    assert not os.path.exists(f"/proc/{pid}")
+    husk.cmd("kill", "--all", cid, "KILL", check=True)
+    assert husk.state(cid)["status"] == "stopped"
+    assert husk.cmd("kill", cid, "KILL").returncode != 0
+
+
 def test_run_exit_codes(husk):
     _, p = husk.run(husk.bundle(["sh", "-c", "exit 3"]))
     assert p.returncode == 3
