@@ -58,7 +58,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize integration security rootless faults faults-sample engines check-vm install clean distclean bench fuzz fuzz-quick
+.PHONY: all check unit sanitize integration security rootless faults faults-sample engines cri check-vm install clean distclean bench fuzz fuzz-quick
 # objects reached only through pattern rules are otherwise deleted as intermediates, and every
 # `make unit` or `make fuzz` would compile the whole tree again
 .SECONDARY:
@@ -137,6 +137,11 @@ faults-sample: husk
 engines: husk
 	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q -rs tests/engines
 
+# Kubernetes' path: containerd's CRI plugin running pods through husk and runc (tests/cri; skips
+# when scripts/install-deps.sh cri has not run)
+cri: husk
+	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q -rs tests/cri
+
 # Real cgroup v2 controllers: a qemu VM with Debian's kernel runs tests/vm/payload.sh
 check-vm: husk
 	HUSK=$(CURDIR)/husk sh tests/vm/run.sh
@@ -192,6 +197,7 @@ check:
 	$(MAKE) rootless
 	$(MAKE) faults-sample
 	$(MAKE) engines
+	$(MAKE) cri
 	$(MAKE) check-vm
 	$(MAKE) bench ITERATIONS=1 CONTAINERS=3 SCALING=0
 

@@ -1,14 +1,19 @@
 #!/bin/sh
 # Installs the Debian 12 packages husk's build and tests need (as root).
-# Optional groups: `engines` (podman, containerd, Docker for tests/engines) and `vm` (qemu and
-# cpio for the cgroup-v2 VM of tests/vm); e.g. `install-deps.sh engines vm`.
+# Optional groups: `engines` (podman, containerd, Docker for tests/engines), `cri` (containerd,
+# CNI plugins, catatonit and a gRPC client for tests/cri, and the CRI API from containerd's
+# Debian source) and `vm` (qemu and cpio for the cgroup-v2 VM of tests/vm); e.g.
+# `install-deps.sh engines cri vm`.
 set -eu
 pkgs="build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev busybox-static \
 python3 python3-pytest python3-jsonschema iproute2 musl-tools gperf dpkg-dev clang libfuzzer-14-dev uidmap"
 norec=""
+cri=""
 for group in "$@"; do
     case $group in
         engines) pkgs="$pkgs podman conmon containerd docker.io" ;;
+        cri) pkgs="$pkgs containerd runc containernetworking-plugins catatonit python3-grpcio python3-grpc-tools"
+            cri=1 ;;
         vm) norec="qemu-system-x86 cpio" ;;
         *) echo "install-deps: unknown group $group" >&2; exit 1 ;;
     esac
@@ -38,3 +43,5 @@ install $pkgs
 # husk links against musl when these are built (see scripts/musl-deps.sh); without them `make`
 # falls back to a static glibc build, so a failure here is only a warning
 sh "$(dirname "$0")/musl-deps.sh" || echo "install-deps: musl libraries not built; husk will link glibc" >&2
+# the CRI API that containerd's Debian source vendors, for tests/cri's client (build/cri/api.proto)
+[ -z "$cri" ] || sh "$(dirname "$0")/cri-proto.sh"

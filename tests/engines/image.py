@@ -26,13 +26,14 @@ def layer_from_rootfs(rootfs):
     return raw_bytes, gz
 
 
-def build(rootfs, out, name="localhost/husk-busybox", tag="latest"):
+def build(rootfs, out, name="localhost/husk-busybox", tag="latest", image_config=None):
+    """image_config replaces the image's run configuration (Env, Cmd, Entrypoint...)."""
     raw, gz = layer_from_rootfs(rootfs)
     diff_id = "sha256:" + hashlib.sha256(raw).hexdigest()
     layer_digest = hashlib.sha256(gz).hexdigest()
     config = {
         "architecture": "amd64", "os": "linux",
-        "config": {"Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "Cmd": ["sh"], "WorkingDir": "/"},
+        "config": image_config or {"Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "Cmd": ["sh"], "WorkingDir": "/"},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [{"created_by": "husk tests"}],
     }
