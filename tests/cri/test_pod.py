@@ -123,8 +123,14 @@ def test_logs_through_the_cri_log_files(client, pod):
     # the CRI log format: RFC 3339 time, stream, P(artial) or F(ull), the line
     lines = sorted(line.split(" ", 1)[1] for line in (logs / "c.log").read_text().splitlines())
     assert lines == ["stderr F to-stderr", "stdout F to-stdout"]
-    client.rt.ReopenContainerLog(api.ReopenContainerLogRequest(container_id=running(
-        client, pod_id, config, "r", ["sleep", "300"])), timeout=30)
+    # kubelet's log rotation: the file moved away, ReopenContainerLog, the next lines in a new one
+    r = running(client, pod_id, config, "r", ["sh", "-c", "read l; echo $l"], stdin=True)
+    os.rename(logs / "r.log", logs / "r.log.1")
+    client.rt.ReopenContainerLog(api.ReopenContainerLogRequest(container_id=r), timeout=30)
+    url = client.rt.Attach(api.AttachRequest(container_id=r, stdin=True), timeout=30).url
+    client.stream(url, stdin=b"after reopen\n")
+    client.wait_state(r, api.CONTAINER_EXITED)
+    assert (logs / "r.log").read_text().split(" ", 1)[1] == "stdout F after reopen\n"
 
 
 def cgroup_file(cgroups_path, v1_ctrl, name):
