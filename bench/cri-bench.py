@@ -40,7 +40,6 @@ def main():
         sys.exit(f"cri-bench: {why} (scripts/install-deps.sh cri installs it)")
     ctrd = cri.Containerd()
     ctrd.track_netns = False  # its status call is not part of what is timed, nor is it kubelet's
-    ctrd.remember_cgroups()
     with tempfile.TemporaryDirectory(prefix="husk-cri-bench-") as tmp:
         rootfs = os.path.join(tmp, "rootfs")
         subprocess.run(["sh", os.path.join(cri.REPO, "scripts", "mkrootfs.sh"), rootfs], check=True,

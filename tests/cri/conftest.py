@@ -19,7 +19,6 @@ def ctrd(tmp_path_factory):
     subprocess.run(["sh", os.path.join(cri.REPO, "scripts", "mkrootfs.sh"), str(rootfs)], check=True)
     (rootfs / "etc" / "hostname").write_text("busybox\n")
     c = cri.Containerd()
-    c.remember_cgroups()
     try:
         c.start(str(rootfs))
         yield c

@@ -142,6 +142,10 @@ class Containerd:
         self.proc = None
         self.restrict_oom = not has_cap_sys_resource()
         self.track_netns = True
+        # the path to our cgroup where it exists now: stop() removes it only where it did not
+        own = [p for p in own_cgroup().split("/") if p]
+        self.cgroups_before = {os.path.join(h, *own[:i]) for h in cgroup_hierarchies()
+                               for i in range(1, len(own) + 1) if os.path.isdir(os.path.join(h, *own[:i]))}
         self.pod_netns = []
 
     def config(self):
@@ -331,11 +335,6 @@ state = "{d}/state"
                     os.rmdir(d)
                 except OSError:
                     break
-
-    def remember_cgroups(self):
-        own = [p for p in own_cgroup().split("/") if p]
-        self.cgroups_before = {os.path.join(h, *own[:i]) for h in cgroup_hierarchies()
-                               for i in range(1, len(own) + 1) if os.path.isdir(os.path.join(h, *own[:i]))}
 
 
 class Client:

@@ -41,8 +41,9 @@ def test_two_containers_share_the_pods_namespaces(client, pod):
     for cid in (a, b):
         s = client.status(cid).status
         assert s.state == api.CONTAINER_RUNNING and s.metadata.name in ("a", "b")
-        code, out, _ = client.exec_sync(cid, ["sh", "-c", "hostname; ip -4 addr show eth0"])
+        code, out, _ = client.exec_sync(cid, ["sh", "-c", "hostname; ip -4 addr show eth0; ip -4 addr show lo"])
         assert code == 0 and out.splitlines()[0] == "husk-pod" and f"inet {ip}/" in out, out
+        assert "inet 127.0.0.1/8" in out, out  # CNI's loopback plugin, which containerd adds
     # what one container puts in the pod's IPC namespace (a POSIX message queue) the other sees
     code, _, err = client.exec_sync(a, ["touch", "/dev/mqueue/husk-q"])
     assert code == 0, err
