@@ -46,6 +46,8 @@ struct husk_cgroup {
      * resource that needs one of them names that in its error. */
     int skipped;
     bool disabled;      /* --cgroup-manager disabled: none at all */
+    char unit[256];     /* the systemd driver's scope ("" with cgroupfs) */
+    char slice[256];    /* its slice, while it is made */
     struct husk_cgroup_dir dirs[HUSK_CG_MAX];
 };
 
@@ -87,6 +89,21 @@ long long husk_cgroup_oom_kills(const struct husk_cgroup *cg);
 /* For the state file: one "created:ctrls:path" line per directory. */
 int husk_cgroup_serialize(const struct husk_cgroup *cg, char *out, size_t n);
 int husk_cgroup_parse(const char *s, struct husk_cgroup *cg);
+
+/* The systemd driver (--systemd-cgroup, cgroup_systemd.c): the container's cgroup is the
+ * transient unit PREFIX-NAME.scope in SLICE (cgroupsPath "SLICE:PREFIX:NAME"), made by systemd
+ * over D-Bus. plan_systemd fills in the unit and where its directories will be; start makes
+ * the unit with pid in it (the init, waiting to be released) and waits for the job; the
+ * directories systemd does not make, and the files, are husk_cgroup_make's and _apply's. */
+int husk_cgroup_plan_systemd(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err);
+int husk_cgroup_systemd_start(struct husk_cgroup *cg, const struct husk_config *c, const char *id, pid_t pid,
+                              struct husk_err *err);
+/* `update`: the new resources as unit properties (SetUnitProperties). */
+int husk_cgroup_systemd_set(const struct husk_cgroup *cg, const struct husk_config *c, struct husk_err *err);
+/* StopUnit and ResetFailedUnit: no unit left (husk_cgroup_destroy calls it). */
+int husk_cgroup_systemd_stop(const struct husk_cgroup *cg, struct husk_err *err);
+/* "a-b.slice" → "/a.slice/a-b.slice" (systemd.slice(5)); "-.slice" → "". */
+int husk_systemd_expand_slice(const char *slice, char *out, size_t n, struct husk_err *err);
 
 /* cpu.shares → cpu.weight, as runc converts it. */
 unsigned long long husk_cgroup_shares_to_weight(unsigned long long shares);

@@ -25,6 +25,7 @@ struct husk_create_opts {
     int console_fd;     /* `run`: a connected socket that receives the pty master, or -1 */
     bool start;         /* `run`: start the init right away, over the sync socket (no start.sock) */
     struct husk_stdio_relay *relay;   /* `run` in the foreground: opened unless the process has a terminal */
+    bool systemd_cgroup;    /* --systemd-cgroup: the cgroup is a systemd scope */
 };
 
 /* Returns the init's pid (> 0) or -1. */

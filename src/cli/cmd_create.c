@@ -17,8 +17,7 @@ int cli_create_opts(const struct globals *g, const struct parsed_args *a, const 
 int cli_create_opts(const struct globals *g, const struct parsed_args *a, const struct opt_spec *s,
                     struct husk_create_opts *o, struct husk_err *err)
 {
-    if (g->systemd_cgroup)
-        return husk_err_set(err, 0, "--systemd-cgroup is not supported by husk: use the cgroupfs driver");
+    o->systemd_cgroup = g->systemd_cgroup;
     o->root = g->root;
     o->no_cgroups = g->no_cgroups;
     o->console_fd = -1;

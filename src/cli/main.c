@@ -51,7 +51,7 @@ static void usage(FILE *f)
                "  --log FILE            write logs and errors to FILE\n"
                "  --log-format FORMAT   text (default) or json\n"
                "  --debug               log debug messages\n"
-               "  --systemd-cgroup      use systemd cgroups (not supported: an error)\n"
+               "  --systemd-cgroup      the cgroup is a systemd scope (cgroupsPath slice:prefix:name)\n"
                "  --cgroup-manager M    cgroupfs (default), systemd (as --systemd-cgroup) or disabled\n"
                "                        (no cgroups: podman's --cgroups=disabled, as crun's option)\n"
                "  -v, --version         print the version\n"

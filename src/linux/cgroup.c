@@ -177,11 +177,12 @@ int husk_cgroup_plan(const struct husk_config *c, const char *id, struct husk_cg
 {
     cg->n = cg->skipped = 0;
     cg->disabled = false;
+    cg->unit[0] = '\0';
     const char *want = c->linux_.cgroups_path;
     char def[1100];
     if (want && strchr(want, ':') && want[0] != '/')
         return husk_err_set(err, 0, "cgroupsPath \"%s\" is in systemd's slice:prefix:name form, which needs "
-                                    "--systemd-cgroup; husk supports only the cgroupfs driver", want);
+                                    "--systemd-cgroup", want);
     if (!want || !*want) {
         snprintf(def, sizeof def, "husk-%s", id);
         want = def;
@@ -361,9 +362,33 @@ static bool clear_tree(const char *dir, int depth)
     return clear;
 }
 
+/* The systemd driver's unit goes once its processes have: stopping it with processes left
+ * would have systemd SIGTERM them and wait (90 s by default) where husk kills. */
+static int stop_unit(const struct husk_cgroup *cg, int timeout_ms, struct husk_err *err)
+{
+    long step_us = 100, waited_us = 0;
+    for (;;) {
+        int busy = 0;
+        for (int i = 0; i < cg->n && !busy; i++)
+            busy = each_pid(cg->dirs[i].path, 0, any_pid, NULL);
+        if (!busy)
+            break;
+        if (waited_us >= timeout_ms * 1000L)
+            return husk_err_set(err, EBUSY, "remove cgroup `%s`", cg->dirs[0].path);
+        struct timespec ts = {0, step_us * 1000};
+        nanosleep(&ts, NULL);
+        waited_us += step_us;
+        if (step_us < 10000)
+            step_us *= 2;
+    }
+    return husk_cgroup_systemd_stop(cg, err);
+}
+
 int husk_cgroup_destroy(const struct husk_cgroup *cg, int timeout_ms, struct husk_err *err)
 {
     int rc = 0;
+    if (cg->unit[0] && stop_unit(cg, timeout_ms, err) < 0)
+        return -1;
     for (int i = 0; i < cg->n; i++) {
         const struct husk_cgroup_dir *d = &cg->dirs[i];
         char path[PATH_MAX];
@@ -414,6 +439,12 @@ int husk_cgroup_serialize(const struct husk_cgroup *cg, char *out, size_t n)
 {
     size_t off = 0;
     out[0] = '\0';
+    if (cg->unit[0]) {
+        int w = snprintf(out, n, "unit:%s\n", cg->unit);
+        if (w < 0 || (size_t)w >= n)
+            return -1;
+        off = (size_t)w;
+    }
     for (int i = 0; i < cg->n; i++) {
         int w = snprintf(out + off, n - off, "%d:%d:%s:%s\n", cg->dirs[i].created, cg->dirs[i].v2,
                          cg->dirs[i].ctrls, cg->dirs[i].path);
@@ -428,8 +459,14 @@ int husk_cgroup_parse(const char *s, struct husk_cgroup *cg)
 {
     cg->n = cg->skipped = 0;
     cg->disabled = false;
+    cg->unit[0] = '\0';
     while (*s && cg->n < HUSK_CG_MAX) {
         const char *nl = strchrnul(s, '\n');
+        if (!strncmp(s, "unit:", 5)) {
+            snprintf(cg->unit, sizeof cg->unit, "%.*s", (int)(nl - s - 5), s + 5);
+            s = *nl ? nl + 1 : nl;
+            continue;
+        }
         char line[PATH_MAX + 256];
         snprintf(line, sizeof line, "%.*s", (int)(nl - s), s);
         struct husk_cgroup_dir *d = &cg->dirs[cg->n];

@@ -57,7 +57,7 @@ char *husk_features_json(void)
     husk_jsonw_begin_object(&w);
     husk_jsonw_kv_bool(&w, "v1", true);
     husk_jsonw_kv_bool(&w, "v2", true);
-    husk_jsonw_kv_bool(&w, "systemd", false);
+    husk_jsonw_kv_bool(&w, "systemd", true);
     husk_jsonw_kv_bool(&w, "systemdUser", false);
     husk_jsonw_kv_bool(&w, "rdma", true);
     husk_jsonw_end_object(&w);

@@ -255,6 +255,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     husk_state_reset(st);
     cg->n = cg->skipped = 0;   /* dirs[] are filled as they are made */
     cg->disabled = false;
+    cg->unit[0] = '\0';
     int *trees = NULL;
     size_t n_trees = 0;
     if (husk_config_validate(cfg, err) < 0 || husk_caps_check(&cfg->process.caps, err) < 0 ||
@@ -295,18 +296,22 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
      * empties and removes. The state written after the clone replaces it. */
     if (o->no_cgroups)
         cg->disabled = true;
-    else if (husk_cgroup_plan(cfg, o->id, cg, err) < 0)
+    else if ((o->systemd_cgroup ? husk_cgroup_plan_systemd : husk_cgroup_plan)(cfg, o->id, cg, err) < 0)
         goto fail;
     if (husk_cgroup_serialize(cg, st->cgroup, sizeof st->cgroup) < 0) {
         husk_err_set(err, 0, "too many cgroups to record");
         goto fail;
     }
-    if (husk_state_mark_creating(dirfd, st->cgroup, err) < 0 || husk_cgroup_make(cg, err) < 0)
+    if (husk_state_mark_creating(dirfd, st->cgroup, err) < 0)
         goto fail;
-    cg_made = true;
-    if (husk_cgroup_apply(cg, cfg, err) < 0 ||
-        husk_cgroup_serialize(cg, st->cgroup, sizeof st->cgroup) < 0)
-        goto fail;
+    /* with systemd, the scope is made with the init in it, after the clone (below) */
+    if (!cg->unit[0]) {
+        if (husk_cgroup_make(cg, err) < 0)
+            goto fail;
+        cg_made = true;
+        if (husk_cgroup_apply(cg, cfg, err) < 0 || husk_cgroup_serialize(cg, st->cgroup, sizeof st->cgroup) < 0)
+            goto fail;
+    }
     if (husk_seccomp_prepare(cfg, o->root, err) < 0)
         goto fail;
     /* a terminal replaces the init's stdio anyway */
@@ -459,7 +464,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         pid = pk.value;
         own_child = o->keep_child;
     } else {
-        int cgfd = husk_cgroup_v2_fd(cg);
+        int cgfd = cg->unit[0] ? -1 : husk_cgroup_v2_fd(cg);
         pid = do_clone3(flags, cgfd, &in_v2);
         if (cgfd >= 0)
             close(cgfd);
@@ -483,6 +488,15 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
     if (relay)
         husk_stdio_relay_close_child(o->relay);
 
+    /* systemd's transient scope (StartTransientUnit with PIDs=[init], as runc does) while the
+     * init waits for GO: it runs nothing of the container's before it is in the scope. Then
+     * the directories systemd does not make (v1 controllers it leaves alone) and the files. */
+    if (cg->unit[0]) {
+        cg_made = true;   /* from the call on, a failure stops the unit */
+        if (husk_cgroup_systemd_start(cg, cfg, o->id, pid, err) < 0 || husk_cgroup_make(cg, err) < 0 ||
+            husk_cgroup_apply(cg, cfg, err) < 0 || husk_cgroup_serialize(cg, st->cgroup, sizeof st->cgroup) < 0)
+            goto fail;
+    }
     if (husk_cgroup_enter(cg, pid, in_v2, err) < 0)
         goto fail;
     if (a.new_userns) {

@@ -583,7 +583,11 @@ int husk_container_update(const char *root, const char *id, const char *resource
         husk_config_free(cfg);
         return no_cgroup(err, "update: cannot apply the resources", id);
     }
-    int rc = husk_cgroup_apply(&cg, cfg, err);
+    /* a systemd scope gets the new values as properties too, or systemd would restore the
+     * old ones when it next writes the unit's cgroup */
+    int rc = cg.unit[0] ? husk_cgroup_systemd_set(&cg, cfg, err) : 0;
+    if (rc == 0)
+        rc = husk_cgroup_apply(&cg, cfg, err);
     husk_config_free(cfg);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* The D-Bus wire format (src/util/dbus.c) against byte strings from an independent
  * implementation (GLib's GDBusMessage.to_blob, little- and big-endian), round trips of every
  * type husk writes, and malformed input refused. */
+#include "husk/cgroup.h"
 #include "husk/dbus.h"
 #include "unit.h"
 
@@ -295,8 +296,28 @@ static void test_malformed(void)
     CHECK(!husk_dbus_sig_valid(deep));
 }
 
+/* systemd.slice(5): a '-' is a level of the tree */
+static void test_slices(void)
+{
+    char out[512];
+    struct husk_err err;
+    CHECK(husk_systemd_expand_slice("system.slice", out, sizeof out, &err) == 0);
+    CHECK_STR(out, "/system.slice");
+    CHECK(husk_systemd_expand_slice("a-b-c.slice", out, sizeof out, &err) == 0);
+    CHECK_STR(out, "/a.slice/a-b.slice/a-b-c.slice");
+    CHECK(husk_systemd_expand_slice("kubepods-besteffort-pod1234.slice", out, sizeof out, &err) == 0);
+    CHECK_STR(out, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1234.slice");
+    CHECK(husk_systemd_expand_slice("-.slice", out, sizeof out, &err) == 0);
+    CHECK_STR(out, "");
+    const char *bad[] = {"system", ".slice", "a--b.slice", "-a.slice", "a-.slice", "a/b.slice", "a.slice.x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(husk_systemd_expand_slice(bad[i], out, sizeof out, &err) < 0);
+    CHECK(husk_systemd_expand_slice("a-b.slice", out, 12, &err) < 0);
+}
+
 int main(void)
 {
+    test_slices();
     test_golden_build();
     test_golden_parse();
     test_round_trip();
