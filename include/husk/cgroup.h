@@ -93,8 +93,9 @@ int husk_cgroup_parse(const char *s, struct husk_cgroup *cg);
 /* The systemd driver (--systemd-cgroup, cgroup_systemd.c): the container's cgroup is the
  * transient unit PREFIX-NAME.scope in SLICE (cgroupsPath "SLICE:PREFIX:NAME"), made by systemd
  * over D-Bus. plan_systemd fills in the unit and where its directories will be; start makes
- * the unit with pid in it (the init, waiting to be released) and waits for the job; the
- * directories systemd does not make, and the files, are husk_cgroup_make's and _apply's. */
+ * the unit with pid in it (the init, waiting to be released) and waits for the job (when
+ * systemd refuses, cg is emptied: nothing to undo); the directories systemd does not make,
+ * and the files, are husk_cgroup_make's and _apply's. */
 int husk_cgroup_plan_systemd(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err);
 int husk_cgroup_systemd_start(struct husk_cgroup *cg, const struct husk_config *c, const char *id, pid_t pid,
                               struct husk_err *err);

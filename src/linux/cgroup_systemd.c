@@ -471,6 +471,12 @@ int husk_cgroup_systemd_start(struct husk_cgroup *cg, const struct husk_config *
         husk_err_set(err, ENOMEM, "systemd StartTransientUnit");
     else if (sd_connect(&conn, err) == 0) {
         rc = call_job(&conn, "StartTransientUnit", "ssa(sv)a(sa(sv))", &b, cg->unit, err);
+        /* An error answer made no unit: nothing of it is ours to stop or remove. With
+         * UnitExists the name is another container's, whose unit a stop would kill. */
+        if (rc < 0 && conn.error_name[0]) {
+            cg->unit[0] = '\0';
+            cg->n = 0;
+        }
         /* what the driver costs a `run` (husk --debug): the integrator's measure */
         clock_gettime(CLOCK_MONOTONIC, &t1);
         husk_debug("systemd: StartTransientUnit `%s` via %s: %u round trips, %ld us", cg->unit,

@@ -354,16 +354,26 @@ def test_failed_job_leaves_nothing(sd, fake):
 
 
 def test_unit_exists_is_an_error(sd, fake):
+    # a second container with the same cgroupsPath: systemd refuses its unit, which is the
+    # first container's; the failed create must neither stop that unit (systemd would kill
+    # the first container) nor remove its cgroup, even with no process in it
     cid = sd.h.new_id()
+    unit = f"same-x{cid}.scope"
     b = sd.bundle(path=f"{SLICE}:same:x{cid}")
     assert sd.cmd("create", "--bundle", str(b), cid).returncode == 0
+    assert sd.h.cmd("kill", cid, "KILL").returncode == 0
+    assert sd.h.wait_status(cid, "stopped")
+    dirs = [os.path.join(mp, SLICE_PATH, unit) for mp in mounts()]
+    assert all(os.path.isdir(d) for d in dirs)
     cid2 = sd.h.new_id()
     b2 = sd.bundle(path=f"{SLICE}:same:x{cid}")
     p = sd.cmd("create", "--bundle", str(b2), cid2)
     assert p.returncode == 1 and "UnitExists" in p.stderr, p.stderr
-    # the first container is untouched
-    assert sd.h.status(cid) == "created"
+    assert [c["call"] for c in fake.calls(unit)] == ["StartTransientUnit"] * 2
+    assert all(os.path.isdir(d) for d in dirs)
     sd.h.assert_no_leftovers(cid2, b2)
+    assert sd.h.cmd("delete", cid, env=fake.env()).returncode == 0
+    assert not any(os.path.isdir(d) for d in dirs)
 
 
 @pytest.mark.parametrize("path,msg", [
