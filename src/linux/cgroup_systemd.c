@@ -325,6 +325,12 @@ static bool devices_props(struct husk_dbus_buf *b, const struct husk_resources *
         if (cur.type == 'a')
             return false;
         if (allow) {
+            bool dup = false;
+            for (int k = 0; k < n && !dup; k++)
+                dup = e[k].type == cur.type && e[k].major == cur.major && e[k].minor == cur.minor &&
+                      !strcmp(e[k].access, cur.access);
+            if (dup)
+                continue;
             if (n == (int)(sizeof e / sizeof *e))
                 return false;
             e[n++] = cur;
@@ -458,7 +464,7 @@ int husk_cgroup_systemd_start(struct husk_cgroup *cg, const struct husk_config *
     /* accounting on, so the controllers are enabled for the scope as cgroupfs has them */
     prop_b(&b, "MemoryAccounting", true);
     prop_b(&b, "CPUAccounting", true);
-    prop_b(&b, "IOAccounting", true);
+    prop_b(&b, unified(cg) ? "IOAccounting" : "BlockIOAccounting", true);
     prop_b(&b, "TasksAccounting", true);
     resource_props(&b, cg, &c->linux_.resources);
     husk_dbus_array_end(&b, props);

@@ -116,6 +116,12 @@ def serve(address, log_path):
         def Subscribe(self):
             record(call="Subscribe")
 
+        # runc asks for systemd's version (what the comparison with runc needed)
+        @dbus.service.method("org.freedesktop.DBus.Properties", in_signature="ss", out_signature="v")
+        def Get(self, interface, prop):
+            record(call="Get", prop=str(prop))
+            return dbus.String("252 (252.30-1~deb12u2)", variant_level=1)
+
         @dbus.service.signal(iface, signature="uoss")
         def JobRemoved(self, id_, job, unit, result):
             pass
@@ -239,7 +245,8 @@ def sd(husk, fake):
     for cid in husk.ids:
         husk.cmd("delete", "--force", cid, env=fake.env())
     for mp in mounts():
-        assert not os.path.exists(os.path.join(mp, "husktest.slice", SLICE)), f"cgroup left in {mp}"
+        # the slices too: husk made them here (systemd makes and keeps them on a real host)
+        assert not os.path.exists(os.path.join(mp, "husktest.slice")), f"cgroup left in {mp}"
 
 
 def test_run_makes_and_stops_the_scope(sd, fake):
