@@ -146,13 +146,13 @@ cri: husk
 check-vm: husk
 	HUSK=$(CURDIR)/husk sh tests/vm/run.sh
 
-# libFuzzer harnesses (tests/fuzz, one per input husk reads: config, process, resources, state,
+# libFuzzer harnesses (tests/fuzz, one per input husk reads: config, process, resources, state, D-Bus,
 # cli) built by clang with ASan and UBSan; each runs FUZZ_SECONDS from the seeds in
 # tests/fuzz/corpus/<target> (read only: what it finds goes to build/fuzz/corpus/<target>),
 # with inputs up to 1 MiB so the nesting limit and the big-object paths are in reach. A crash
 # stops the run, its input under build/fuzz/crash-<target>-*: fix it, add it as a seed.
 FUZZ_SECONDS ?= 10
-FUZZ_TARGETS := config process resources state cli
+FUZZ_TARGETS := config process resources state cli dbus
 FUZZ_CC ?= clang
 FUZZ_BUILD := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined

@@ -56,7 +56,8 @@ static bool reserve(struct husk_dbus_buf *b, size_t n)
 
 static void put_raw(struct husk_dbus_buf *b, const void *v, size_t n)
 {
-    if (reserve(b, n)) {
+    /* n == 0 may come with v == NULL (an empty body), which memcpy must not see */
+    if (n && reserve(b, n)) {
         memcpy(b->p + b->len, v, n);
         b->len += n;
     }
