@@ -213,7 +213,8 @@ int husk_container_kill(const char *root, const char *id, int sig, bool all, str
         husk_cgroup_parse(st.cgroup, &cg);
         int own = 0;
         for (int i = 0; i < cg.n; i++)
-            if (cg.dirs[i].created > 0)
+            /* a systemd scope is the container's alone: StartTransientUnit made it new */
+            if (cg.dirs[i].created > 0 || cg.unit[0])
                 cg.dirs[own++] = cg.dirs[i];
         cg.n = own;
         /* A stopped init may leave processes behind in its cgroup (with a pid namespace not

@@ -90,6 +90,9 @@ def serve(address, log_path):
             if unit in Manager.units:
                 raise Error("org.freedesktop.systemd1.UnitExists", f"Unit {unit} was already loaded or has a fragment file.")
             Manager.units.add(str(unit))
+            if "jobhang" in unit:   # a job that never ends: husk waits (and is killed)
+                Manager.jobs += 1
+                return dbus.ObjectPath(f"/org/freedesktop/systemd1/job/{Manager.jobs}")
             return self.job(unit, "failed" if "jobfail" in unit else "done")
 
         @dbus.service.method(iface, in_signature="ss", out_signature="o")
@@ -357,6 +360,33 @@ def test_failed_job_leaves_nothing(sd, fake):
     unit = f"husk-{cid}.scope"
     calls = [c["call"] for c in fake.calls(unit)]
     assert calls[0] == "StartTransientUnit" and "StopUnit" in calls, calls
+    sd.h.assert_no_leftovers(cid, b)
+
+
+def test_create_killed_while_waiting_for_the_job(sd, fake):
+    # husk dies between StartTransientUnit and its job's end: the creating mark names the
+    # unit, and delete --force stops it and removes what there is
+    cid = "jobhang-" + sd.h.new_id()
+    sd.h.ids.append(cid)
+    unit = f"husk-{cid}.scope"
+    b = sd.bundle(path=f"{SLICE}:husk:{cid}")
+    p = subprocess.Popen([sd.h.binary, "--root", sd.h.root, "--systemd-cgroup", "create", "--bundle", str(b), cid],
+                         env=fake.env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    for _ in range(500):
+        if fake.calls(unit):
+            break
+        time.sleep(0.01)
+    time.sleep(0.1)
+    p.kill()
+    p.wait()
+    st = fake.calls(unit)[0]
+    init = st["props"]["PIDs"][0]
+    assert os.path.isdir(os.path.join(sd.h.root, cid))
+    d = sd.h.cmd("delete", "--force", cid, env=fake.env())
+    assert d.returncode == 0, d.stderr
+    assert "StopUnit" in [c["call"] for c in fake.calls(unit)]
+    assert gone(init)
     sd.h.assert_no_leftovers(cid, b)
 
 

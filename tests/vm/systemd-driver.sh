@@ -90,6 +90,15 @@ sd_main() {
     check sd-default-path [ "$out" = "0::/" ]
     check sd-default-gone sh -c "! systemctl list-units --all --no-legend | grep -q husk-sd3.scope"
 
+    # kill --all without a pid namespace: the scope systemd made is the container's own
+    sd_config '["sh","-c","sleep 301 & exec sleep 302"]' "husk-vm.slice:husk:sd8" '{}'
+    sed -i 's/{"type":"pid"},//' $SDB/config.json
+    $SDH --systemd-cgroup run --detach --bundle $SDB sd8
+    check sd-kill-all $SDH kill --all sd8 KILL
+    sleep 0.5
+    check sd-kill-all-gone sh -c "! pgrep -f 'sleep 30[12]'"
+    $SDH delete --force sd8
+
     # the private socket, when the system bus is not there
     sd_config '["true"]' "husk-vm.slice:husk:sd4" '{"pids":{"limit":10}}'
     check sd-private-socket env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent $SDH --systemd-cgroup run --bundle $SDB sd4
