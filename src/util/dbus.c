@@ -544,6 +544,25 @@ static int connect_one(const char *e, size_t n)
     return fd;
 }
 
+static int flush(struct husk_dbus *c, struct husk_err *err)
+{
+    if (c->out.oom)
+        return husk_err_set(err, ENOMEM, "D-Bus message");
+    size_t done = 0;
+    while (done < c->out.len) {
+        ssize_t w = send(c->fd, c->out.p + done, c->out.len - done, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return husk_err_set(err, errno, "write to D-Bus");
+        done += (size_t)w;
+    }
+    if (done)
+        c->round_trips++;
+    c->out.len = 0;
+    return 0;
+}
+
 int husk_dbus_open(struct husk_dbus *c, const char *address, bool via_bus, struct husk_err *err)
 {
     memset(c, 0, sizeof *c);
@@ -558,8 +577,11 @@ int husk_dbus_open(struct husk_dbus *c, const char *address, bool via_bus, struc
     }
     if (c->fd < 0)
         return husk_err_set(err, e, "connect to D-Bus `%s`", address);
-    /* SASL EXTERNAL with our uid as hex digits of its decimal string; BEGIN (and Hello)
-     * follow at once instead of after the server's OK: one round trip less. */
+    /* SASL EXTERNAL with our uid as hex digits of its decimal string, BEGIN at once (as
+     * sd-bus does). The messages (Hello first on a bus) wait for the server's OK: the spec
+     * allows them right after BEGIN, and dbus-daemon takes them, but sd-bus's server
+     * (systemd's own socket) leaves bytes read with the authentication unprocessed until
+     * more arrive, which in the systemd VM hung 2 calls of 3. */
     char uid[16], line[64];
     int ul = snprintf(uid, sizeof uid, "%u", (unsigned)geteuid());
     int off = snprintf(line, sizeof line, "%cAUTH EXTERNAL ", '\0');
@@ -567,6 +589,10 @@ int husk_dbus_open(struct husk_dbus *c, const char *address, bool via_bus, struc
         off += snprintf(line + off, sizeof line - (size_t)off, "%02x", (unsigned char)uid[i]);
     off += snprintf(line + off, sizeof line - (size_t)off, "\r\nBEGIN\r\n");
     put_raw(&c->out, line, (size_t)off);
+    if (flush(c, err) < 0) {
+        husk_dbus_close(c);
+        return husk_err_wrap(err, "D-Bus `%s`", address);
+    }
     if (via_bus && !husk_dbus_call(c, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello",
                                    NULL, NULL, false)) {
         husk_dbus_close(c);
@@ -596,28 +622,9 @@ uint32_t husk_dbus_call(struct husk_dbus *c, const char *dest, const char *path,
     return husk_dbus_msg_build(&c->out, &m, body) < 0 ? 0 : m.serial;
 }
 
-static int flush(struct husk_dbus *c, struct husk_err *err)
-{
-    if (c->out.oom)
-        return husk_err_set(err, ENOMEM, "D-Bus message");
-    size_t done = 0;
-    while (done < c->out.len) {
-        ssize_t w = send(c->fd, c->out.p + done, c->out.len - done, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return husk_err_set(err, errno, "write to D-Bus");
-        done += (size_t)w;
-    }
-    if (done)
-        c->round_trips++;
-    c->out.len = 0;
-    return 0;
-}
-
 int husk_dbus_next(struct husk_dbus *c, long long deadline_ms, struct husk_dbus_msg *m, struct husk_err *err)
 {
-    if (flush(c, err) < 0)
+    if (c->authed && flush(c, err) < 0)
         return -1;
     if (c->in_used) {
         memmove(c->in, c->in + c->in_used, c->in_len - c->in_used);
@@ -635,6 +642,8 @@ int husk_dbus_next(struct husk_dbus *c, long long deadline_ms, struct husk_dbus_
                 c->authed = true;
                 memmove(c->in, nl + 2, c->in_len - l - 2);
                 c->in_len -= l + 2;
+                if (flush(c, err) < 0)
+                    return -1;
                 continue;
             }
             if (c->in_len > 512)

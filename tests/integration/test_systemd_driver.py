@@ -32,8 +32,9 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 """
 
 
-def serve(address, log_path):
-    """The stand-in: runs until killed."""
+def serve(address, log_path, p2p=None):
+    """The stand-in: runs until killed. With p2p, also a peer-to-peer server there, as
+    systemd's own socket /run/systemd/private is (no bus daemon, no Hello)."""
     import dbus
     import dbus.service
     from dbus.mainloop.glib import DBusGMainLoop
@@ -130,6 +131,11 @@ def serve(address, log_path):
             pass
 
     Manager(bus, "/org/freedesktop/systemd1")
+    if p2p:
+        import dbus.server
+        server = dbus.server.Server(f"unix:path={p2p}")
+        peers = []
+        server.on_connection_added.append(lambda conn: peers.append(Manager(conn, "/org/freedesktop/systemd1")))
     with open(log_path + ".ready", "w") as f:
         f.write("1")
     GLib.MainLoop().run()
@@ -137,7 +143,7 @@ def serve(address, log_path):
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--serve"]:
-    serve(sys.argv[2], sys.argv[3])
+    serve(*sys.argv[2:])
     sys.exit(0)
 
 
@@ -152,7 +158,8 @@ class FakeSystemd:
                                        stdout=subprocess.PIPE, text=True)
         self.address = self.daemon.stdout.readline().strip()
         assert self.address.startswith("unix:"), self.address
-        self.service = subprocess.Popen(["/usr/bin/python3", __file__, "--serve", self.address, self.log])
+        self.p2p = str(tmp / "private")
+        self.service = subprocess.Popen(["/usr/bin/python3", __file__, "--serve", self.address, self.log, self.p2p])
         for _ in range(200):
             if os.path.exists(self.log + ".ready"):
                 break
@@ -434,16 +441,35 @@ def test_bad_cgroups_paths(sd, fake, path, msg):
 
 
 def test_round_trips_and_time(sd, fake):
-    # the cost the driver adds to a run, reported by husk --debug: one write of everything
-    # (authentication, Hello, AddMatch, Subscribe, StartTransientUnit), then the answers
+    # the cost the driver adds to a run, reported by husk --debug: the authentication, then
+    # one write of everything (Hello, AddMatch, Subscribe, StartTransientUnit), the answers
     cid = sd.h.new_id()
     b = sd.bundle(["true"], path=f"{SLICE}:husk:{cid}")
     p = sd.h.cmd("--debug", "--systemd-cgroup", "run", "--bundle", str(b), cid, env=fake.env())
     assert p.returncode == 0, p.stderr
     m = re.search(r"StartTransientUnit `[^`]+` via the system bus: (\d+) round trips, (\d+) us", p.stderr)
     assert m, p.stderr
-    assert int(m.group(1)) == 1
-    print(f"\nsystemd driver on a dbus-daemon: {m.group(1)} round trip, {int(m.group(2)) / 1000:.2f} ms")
+    assert int(m.group(1)) == 2
+    print(f"\nsystemd driver on a dbus-daemon: {m.group(1)} round trips, {int(m.group(2)) / 1000:.2f} ms")
+
+
+def test_systemds_own_socket_when_there_is_no_bus(sd, fake):
+    # no system bus: as root husk falls back to /run/systemd/private, a peer-to-peer socket
+    # (no Hello, no AddMatch, signals unasked). Here the stand-in's peer server is bound there
+    # in a mount namespace of the test's own.
+    cid = sd.h.new_id()
+    unit = f"husk-{cid}.scope"
+    b = sd.bundle(["true"], path=f"{SLICE}:husk:{cid}")
+    script = ("mount -t tmpfs tmpfs /run/systemd && touch /run/systemd/private && "
+              f"mount --bind {fake.p2p} /run/systemd/private && "
+              f"exec {sd.h.binary} --debug --root {sd.h.root} --systemd-cgroup run --bundle {b} {cid}")
+    env = dict(fake.env(), DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + str(sd.h.tmp / "nobus"))
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], env=env,
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "via /run/systemd/private: 2 round trips" in p.stderr, p.stderr
+    assert [c["call"] for c in fake.calls(unit)] == ["StartTransientUnit", "StopUnit", "ResetFailedUnit"]
+    sd.h.assert_no_leftovers(cid, b)
 
 
 def test_features_says_systemd(husk):
