@@ -93,7 +93,14 @@ sd_main() {
     # kill --all without a pid namespace: the scope systemd made is the container's own
     sd_config '["sh","-c","sleep 301 & exec sleep 302"]' "husk-vm.slice:husk:sd8" '{}'
     sed -i 's/{"type":"pid"},//' $SDB/config.json
-    $SDH --systemd-cgroup run --detach --bundle $SDB sd8
+    $SDH --systemd-cgroup run --detach --bundle $SDB sd8 </dev/null >$SDB/sd8.log 2>&1
+    for i in $(seq 50); do $SDH state sd8 2>/dev/null | grep -q '"running"' && break; sleep 0.1; done
+    # (once in four boots this found the container "not running": the state and the unit then)
+    $SDH state sd8 2>&1 | grep -E '"status"|"pid"' | sed 's/^/  sd8 /'
+    if ! $SDH state sd8 2>/dev/null | grep -q '"running"'; then
+        sed 's/^/  sd8 run: /' $SDB/sd8.log
+        systemctl status --no-pager husk-sd8.scope 2>&1 | head -12 | sed 's/^/  /'
+    fi
     check sd-kill-all $SDH kill --all sd8 KILL
     sleep 0.5
     check sd-kill-all-gone sh -c "! pgrep -f 'sleep 30[12]'"
