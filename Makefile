@@ -142,7 +142,8 @@ engines: husk
 cri: husk
 	HUSK=$(CURDIR)/husk $(PYTHON) -m pytest -q -rs tests/cri
 
-# Real cgroup v2 controllers: a qemu VM with Debian's kernel runs tests/vm/payload.sh
+# Real cgroup v2 controllers: a qemu VM with Debian's kernel runs tests/vm/payload.sh (and the
+# hybrid layout's payload), then a VM with Debian's systemd as PID 1 runs tests/vm/systemd/
 check-vm: husk
 	HUSK=$(CURDIR)/husk sh tests/vm/run.sh
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds and boots the test VM (qemu, software emulation) twice: pure cgroup v2 with every
 # controller (tests/vm/payload.sh), then the hybrid v1 layout with every v1 controller
-# (tests/vm/payload-hybrid.sh). Exit status 0 only when both SUMMARY lines report 0 failed.
+# (tests/vm/payload-hybrid.sh); then the systemd VM (tests/vm/systemd/run.sh). Exit status 0 only
+# when every SUMMARY line reports 0 failed.
 set -eu
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-build/vm}
@@ -25,4 +26,5 @@ for mode in v2 hybrid; do
     grep -a -E '^(VM:|TEST|SUMMARY|  )' "$log" | tr -d '\r'
     grep -a -q '^SUMMARY: .* 0 failed' "$log" || status=1
 done
+sh tests/vm/systemd/run.sh || status=1
 exit $status

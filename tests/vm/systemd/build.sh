@@ -3,10 +3,10 @@
 # (one .deb, downloaded once, so the modules match the kernel), and a small initramfs (busybox,
 # the modules, /init). The guest's root is the host's own tree, shared read-only: nothing of the
 # repository is copied, so a changed payload or husk needs no rebuild.
-# Output in $OUT (default build/vm-systemd): vmlinuz, vmlinux, initramfs.cpio.
+# Output in $VM_SYSTEMD_OUT (default build/vm-systemd): vmlinuz, vmlinux, initramfs.cpio.
 set -eu
 cd "$(dirname "$0")/../../.."
-OUT=${OUT:-build/vm-systemd}
+OUT=${VM_SYSTEMD_OUT:-build/vm-systemd}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 MODS="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p overlay"

@@ -15,8 +15,9 @@ for l in bin sbin lib lib64; do
     [ -e "$r/$l" ] || ln -s "usr/$l" "$r/$l"
 done
 e=$r/etc
-printf 'root:x:0:0:root:/root:/bin/sh\n' > "$e/passwd"
-printf 'root:x:0:\n' > "$e/group"
+# the host's users and groups (not their passwords): Debian's base set, which systemd-sysusers
+# would otherwise create one by one at every boot
+cp /etc/passwd /etc/group "$e/"
 echo sys > "$e/hostname"
 # a machine id of its own: a missing one means a first boot, which presets every unit
 tr -d '-' < /proc/sys/kernel/random/uuid > "$e/machine-id"

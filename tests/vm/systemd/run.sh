@@ -5,7 +5,7 @@
 # VM_PAYLOAD=none boots to the payload and powers off (the boot-time measurement).
 set -eu
 cd "$(dirname "$0")/../../.."
-OUT=${OUT:-build/vm-systemd}
+OUT=${VM_SYSTEMD_OUT:-build/vm-systemd}
 HUSK=${HUSK:-$PWD/husk}
 command -v qemu-system-x86_64 >/dev/null || { echo "vm-systemd: qemu-system-x86_64 missing (scripts/install-deps.sh vm)" >&2; exit 1; }
 [ -x /lib/systemd/systemd ] || { echo "vm-systemd: the host has no /lib/systemd/systemd (apt-get install systemd dbus)" >&2; exit 1; }
