@@ -19,14 +19,22 @@ EW=/tmp/husk-engines
 ERUNC=$(command -v runc)
 MEM=67108864
 
-# eng_live NAME SCOPE EXEC...: the scope is an active unit with the limit, the limit is
-# seen inside; eng_gone NAME PATTERN: after the removal no unit is left
+# eng_live NAME SCOPE EXEC...: the scope is an active unit with the limit as its property and in
+# its cgroup's memory.max, and a process exec'd into the container is in that cgroup (its own
+# root where the engine gives a cgroup namespace); eng_gone NAME PATTERN: after the removal no
+# unit is left
 eng_live() {
-    name=$1 scope=$2
+    en=$1 scope=$2
     shift 2
-    check $name-scope-active [ "$(systemctl is-active "$scope" 2>/dev/null)" = active ]
-    check $name-scope-memory [ "$(systemctl show -P MemoryMax "$scope" 2>/dev/null)" = $MEM ]
-    check $name-exec-memory-max [ "$("$@" cat /sys/fs/cgroup/memory.max 2>/dev/null)" = $MEM ]
+    check $en-scope-active [ "$(systemctl is-active "$scope" 2>/dev/null)" = active ]
+    check $en-scope-memory [ "$(systemctl show -P MemoryMax "$scope" 2>/dev/null)" = $MEM ]
+    cg=$(systemctl show -P ControlGroup "$scope" 2>/dev/null)
+    check $en-cgroup-memory-max [ "$(cat /sys/fs/cgroup$cg/memory.max 2>/dev/null)" = $MEM ]
+    got=$("$@" cat /proc/self/cgroup 2>&1)
+    case "$got" in
+    "0::/"|*"/$scope") ok $en-exec-in-scope ;;
+    *) bad $en-exec-in-scope "$got"; systemctl list-units --all --no-legend --type=scope | sed 's/^/  unit: /' ;;
+    esac
 }
 eng_gone() {
     check $1-scope-gone sh -c "! systemctl list-units --all --no-legend | grep -q '$2'"
@@ -53,8 +61,9 @@ CONF
     fi
     for rt in husk runc; do
         id=$($P run -d --runtime $rt --network none --memory $MEM localhost/husk-busybox sleep 300 2>$d/err)
-        check podman-$rt-run [ -n "$id" ]
-        [ -n "$id" ] || { echo "  $(tail -2 $d/err)"; continue; }
+        st=$?
+        check podman-$rt-run [ $st = 0 ]
+        [ $st = 0 ] || { echo "  $(tail -2 $d/err)"; $P rm -f $id >/dev/null 2>&1; continue; }
         eng_live podman-$rt libpod-$id.scope $P exec $id
         check podman-$rt-rm $P rm -f -t 0 $id
         eng_gone podman-$rt libpod-$id
@@ -75,8 +84,9 @@ eng_docker() {
     else
         for rt in husk runc; do
             id=$($D run -d --runtime $rt --network none --memory $MEM localhost/husk-busybox sleep 300 2>$d/err)
-            check docker-$rt-run [ -n "$id" ]
-            [ -n "$id" ] || { echo "  $(tail -2 $d/err)"; continue; }
+            st=$?
+            check docker-$rt-run [ $st = 0 ]
+            [ $st = 0 ] || { echo "  $(tail -2 $d/err)"; $D rm -f $id >/dev/null 2>&1; continue; }
             eng_live docker-$rt docker-$id.scope $D exec $id
             check docker-$rt-rm $D rm -f $id
             eng_gone docker-$rt docker-$id

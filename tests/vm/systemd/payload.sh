@@ -4,7 +4,7 @@
 # then every tests/vm/systemd-*.sh (the systemd driver's, the engines'). Prints "TEST name:
 # PASS|FAIL (why)" and "SKIP name (why)" lines and ends with "SUMMARY: N passed, M failed, K skipped".
 # Environment (/etc/husk-vm.env): HUSK (the binary), HUSK_REPO, HUSK_VM_PAYLOAD (none: power off at
-# once, the boot-time measurement; idle: stay up doing nothing).
+# once, the boot-time measurement; idle: stay up doing nothing; systemd-NAME: only that script).
 PASS=0
 FAIL=0
 SKIPPED=0
@@ -23,12 +23,17 @@ idle)
     # bench/vm-vs-containers measures an idle VM's memory, then stops qemu
     echo "VM: idle"
     exec sleep 3600 ;;
+all|'') ;;
+*)
+    # one of the tests/vm/systemd-*.sh alone (while working on it): jump to part 6
+    ONLY=$HUSK_VM_PAYLOAD ;;
 esac
 H="$HUSK --root /run/husk"
 CG=/sys/fs/cgroup
 W=/tmp/husk-vm
 mkdir -p $W
 
+if [ -z "${ONLY:-}" ]; then
 check systemd-pid1 [ "$(cat /proc/1/comm)" = systemd ]
 check cgroup2-only [ "$(stat -fc %T $CG)" = cgroup2fs ]
 check dbus-active [ "$(systemctl is-active dbus.service)" = active ]
@@ -131,11 +136,13 @@ check sys-halts-on-sigrtmin3 sh -c "$H state sys | grep -q stopped"
 check sys-delete $H delete sys
 check sys-cgroup-removed [ ! -e $CG/husk.slice/sys ]
 rmdir $CG/husk.slice 2>/dev/null
+fi
 
 # 6. the systemd-*.sh scripts of other parts (each sourced in a subshell of its own, so that a
 # stray exit cannot end the payload; its TEST and SKIP lines are counted here)
 for f in "$HUSK_REPO"/tests/vm/systemd-*.sh; do
     [ -f "$f" ] || continue
+    [ -z "${ONLY:-}" ] || [ "$(basename "$f" .sh)" = "$ONLY" ] || continue
     echo "VM: $(basename "$f") at $(cut -d' ' -f1 /proc/uptime)s"
     ( PASS=0; FAIL=0; . "$f" ) > $W/part.out 2>&1
     cat $W/part.out

@@ -2,7 +2,8 @@
 # Boots the systemd VM (qemu, software emulation): the host's tree read-only over virtio-9p
 # under a tmpfs overlay, Debian's systemd as PID 1 on cgroup v2, and tests/vm/systemd/payload.sh
 # as a unit. Exit status 0 only when its SUMMARY line reports 0 failed.
-# VM_PAYLOAD=none boots to the payload and powers off (the boot-time measurement).
+# VM_PAYLOAD=none boots to the payload and powers off (the boot-time measurement);
+# VM_PAYLOAD=systemd-NAME runs only tests/vm/systemd-NAME.sh.
 set -eu
 cd "$(dirname "$0")/../../.."
 OUT=${VM_SYSTEMD_OUT:-build/vm-systemd}
