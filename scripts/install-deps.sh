@@ -2,8 +2,8 @@
 # Installs the Debian 12 packages husk's build and tests need (as root).
 # Optional groups: `engines` (podman, containerd, Docker for tests/engines), `cri` (containerd,
 # CNI plugins, catatonit and a gRPC client for tests/cri, and the CRI API from containerd's
-# Debian source) and `vm` (qemu and cpio for the cgroup-v2 VM of tests/vm); e.g.
-# `install-deps.sh engines cri vm`.
+# Debian source) and `vm` (qemu and cpio for the cgroup-v2 VM of tests/vm, systemd and dbus for
+# the systemd VM, which boots the host's own tree); e.g. `install-deps.sh engines cri vm`.
 set -eu
 pkgs="build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev busybox-static \
 python3 python3-pytest python3-jsonschema iproute2 musl-tools gperf dpkg-dev clang libfuzzer-14-dev uidmap"
@@ -14,7 +14,7 @@ for group in "$@"; do
         engines) pkgs="$pkgs podman conmon containerd docker.io" ;;
         cri) pkgs="$pkgs containerd runc containernetworking-plugins catatonit python3-grpcio python3-grpc-tools"
             cri=1 ;;
-        vm) norec="qemu-system-x86 cpio" ;;
+        vm) norec="qemu-system-x86 cpio systemd dbus" ;;
         *) echo "install-deps: unknown group $group" >&2; exit 1 ;;
     esac
 done
