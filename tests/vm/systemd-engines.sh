@@ -6,7 +6,7 @@
 # husk, and through runc beside it. Each of these calls `husk --systemd-cgroup`: without the
 # driver (`husk features` says systemd false) everything is reported as skipped, not passed.
 # Prints "TEST name: PASS|FAIL (why)" and "SKIP name (why)"; never exits (it is sourced).
-# Environment: HUSK (the binary), HUSK_REPO.
+# Environment: HUSK (the binary), HUSK_REPO, HUSK_VM_ROOTFS (a busybox rootfs to copy).
 command -v check >/dev/null 2>&1 || {
     PASS=0; FAIL=0
     ok() { echo "TEST $1: PASS"; PASS=$((PASS + 1)); }
@@ -144,7 +144,11 @@ eng_main() {
     fi
     rm -rf $EW
     mkdir -p $EW
-    sh "$ER/scripts/mkrootfs.sh" $EW/rootfs >/dev/null
+    if [ -d "${HUSK_VM_ROOTFS:-}" ]; then
+        cp -a "$HUSK_VM_ROOTFS" $EW/rootfs
+    else
+        sh "$ER/scripts/mkrootfs.sh" $EW/rootfs >/dev/null
+    fi
     python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import image; image.build(sys.argv[2], sys.argv[3])' \
         "$ER/tests/engines" $EW/rootfs $EW/image.tar
     for e in podman docker ctr; do

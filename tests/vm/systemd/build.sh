@@ -3,7 +3,7 @@
 # (one .deb, downloaded once, so the modules match the kernel), and a small initramfs (busybox,
 # the modules, /init). The guest's root is the host's own tree, shared read-only: nothing of the
 # repository is copied, so a changed payload or husk needs no rebuild.
-# Output in $VM_SYSTEMD_OUT (default build/vm-systemd): vmlinuz, vmlinux, initramfs.cpio.
+# Output in $VM_SYSTEMD_OUT (default build/vm-systemd): vmlinuz, vmlinux, initramfs.cpio, rootfs.
 set -eu
 cd "$(dirname "$0")/../../.."
 OUT=${VM_SYSTEMD_OUT:-build/vm-systemd}
@@ -39,6 +39,10 @@ open(sys.argv[2], "wb").write(lzma.LZMADecompressor().decompress(d[d.find(b"\xfd
         "$OUT/vmlinuz" "$OUT/vmlinux.tmp"
     mv "$OUT/vmlinux.tmp" "$OUT/vmlinux"
 fi
+
+# a busybox rootfs for the payload's bundles, made here where forks are cheap
+rm -rf "$OUT/rootfs"
+sh scripts/mkrootfs.sh "$OUT/rootfs" >/dev/null
 
 ST="$OUT/stage"
 rm -rf "$ST"

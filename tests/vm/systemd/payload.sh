@@ -3,7 +3,7 @@
 # as PID 1 on cgroup v2: husk with the cgroupfs driver below systemd's tree, a system container,
 # then every tests/vm/systemd-*.sh (the systemd driver's, the engines'). Prints "TEST name:
 # PASS|FAIL (why)" and "SKIP name (why)" lines and ends with "SUMMARY: N passed, M failed, K skipped".
-# Environment (/etc/husk-vm.env): HUSK (the binary), HUSK_REPO, HUSK_VM_PAYLOAD (none: power off at
+# Environment (/etc/husk-vm.env): HUSK (the binary), HUSK_REPO, HUSK_VM_ROOTFS, HUSK_VM_PAYLOAD (none: power off at
 # once, the boot-time measurement; idle: stay up doing nothing; systemd-NAME: only that script).
 PASS=0
 FAIL=0
@@ -13,7 +13,7 @@ bad() { echo "TEST $1: FAIL ($2)"; FAIL=$((FAIL + 1)); }
 check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "$*"; fi; }
 skip() { echo "SKIP $1 ($2)"; SKIPPED=$((SKIPPED + 1)); }
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HUSK HUSK_REPO
+export HUSK HUSK_REPO HUSK_VM_ROOTFS
 echo "VM: payload at $(cut -d' ' -f1 /proc/uptime)s"
 case "${HUSK_VM_PAYLOAD:-}" in
 none)
@@ -48,7 +48,13 @@ echo "VM: unit $unit, controllers $(cat $CG$unit/cgroup.subtree_control)"
 
 B=$W/bundle
 mkdir -p $B
-sh "$HUSK_REPO/scripts/mkrootfs.sh" $B/rootfs >/dev/null
+# the busybox rootfs build.sh made on the host: one cp here instead of mkrootfs.sh's 400 ln
+# processes, which take seconds under emulation
+if [ -d "${HUSK_VM_ROOTFS:-}" ]; then
+    cp -a "$HUSK_VM_ROOTFS" $B/rootfs
+else
+    sh "$HUSK_REPO/scripts/mkrootfs.sh" $B/rootfs >/dev/null
+fi
 # config NAME CGROUPS_PATH ARGS_JSON RESOURCES_JSON
 config() {
     cat > $B/config.json <<JSON
@@ -64,6 +70,7 @@ JSON
 inside='["sh","-c","cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max"]'
 limits='{"memory":{"limit":67108864},"pids":{"limit":10},"cpu":{"quota":50000,"period":100000}}'
 
+echo "VM: part 1 at $(cut -d' ' -f1 /proc/uptime)s"
 # 1. a slice of its own beside systemd's (husk.slice, which systemd does not manage): husk makes
 # it and enables the controllers it needs along the path
 config c1 /husk.slice/c1 "$inside" "$limits"
@@ -75,6 +82,7 @@ check slice-pids-max [ "$(echo "$out" | sed -n 3p)" = 10 ]
 check slice-cpu-max [ "$(echo "$out" | sed -n 4p)" = "50000 100000" ]
 check slice-cgroup-removed [ ! -e $CG/husk.slice/c1 ]
 
+echo "VM: part 2 at $(cut -d' ' -f1 /proc/uptime)s"
 # 2. below this unit's delegated cgroup: what a runtime under a systemd service does
 config c2 $unit/c2 "$inside" "$limits"
 out=$($H run --bundle $B c2 2>&1)
@@ -82,6 +90,7 @@ echo "$out" | sed 's/^/  /'
 check delegated-memory-max [ "$(echo "$out" | sed -n 2p)" = 67108864 ]
 check delegated-cgroup-removed [ ! -e $CG$unit/c2 ]
 
+echo "VM: part 3 at $(cut -d' ' -f1 /proc/uptime)s"
 # 3. limits enforced under systemd's tree: an OOM kill, a fork limit
 config mem /husk.slice/mem '["sh","-c","dd if=/dev/zero of=/dev/null bs=96M count=1"]' \
     '{"memory":{"limit":33554432,"swap":33554432}}'
@@ -98,6 +107,7 @@ check pids-enforced [ "$(cat $CG/husk.slice/pids/pids.current)" -le 8 ]
 check pids-refused [ "$(sed -n 's/^max //p' $CG/husk.slice/pids/pids.events)" -gt 0 ]
 $H delete --force pids
 
+echo "VM: part 4 at $(cut -d' ' -f1 /proc/uptime)s"
 # 4. the lifecycle, and systemd leaving the container alone: a daemon-reload (systemd re-applies
 # its units' settings) changes nothing in husk.slice
 config life /husk.slice/life '["sleep","300"]' '{"memory":{"limit":67108864},"pids":{"limit":20}}'
@@ -117,6 +127,7 @@ for i in $(seq 50); do $H state life | grep -q stopped && break; sleep 0.1; done
 check life-delete $H delete life
 check life-cgroup-removed [ ! -e $CG/husk.slice/life ]
 
+echo "VM: part 5 at $(cut -d' ' -f1 /proc/uptime)s"
 # 5. a system container: systemd as PID 1 in husk, in a cgroup below husk.slice
 S=$W/sys
 sh "$HUSK_REPO/tests/vm/systemd/mksysbundle.sh" $S /husk.slice/sys

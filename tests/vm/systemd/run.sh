@@ -11,9 +11,10 @@ HUSK=${HUSK:-$PWD/husk}
 command -v qemu-system-x86_64 >/dev/null || { echo "vm-systemd: qemu-system-x86_64 missing (scripts/install-deps.sh vm)" >&2; exit 1; }
 [ -x /lib/systemd/systemd ] || { echo "vm-systemd: the host has no /lib/systemd/systemd (apt-get install systemd dbus)" >&2; exit 1; }
 sh tests/vm/systemd/build.sh
+OUT=$(cd "$OUT" && pwd)
 log="$OUT/vm-systemd.log"
 args="console=ttyS0 quiet panic=-1 systemd.unit=husk-vm.target systemd.unified_cgroup_hierarchy=1"
-args="$args systemd.show_status=0 husk.repo=$PWD husk.bin=$HUSK husk.payload=${VM_PAYLOAD:-all}"
+args="$args systemd.show_status=0 husk.repo=$PWD husk.bin=$HUSK husk.payload=${VM_PAYLOAD:-all} husk.rootfs=$OUT/rootfs"
 for attempt in 1 2; do
     start=$(date +%s)
     # a hang (TESTING.md: one in 89 boots of the other VM) gets one retry
