@@ -195,14 +195,28 @@ static int write_attr(const char *attr, const char *value, const char *what, str
 int husk_lsm_apply(const struct husk_process *p, struct husk_err *err)
 {
     if (p->apparmor_profile && *p->apparmor_profile) {
-        if (access("/sys/kernel/security/apparmor", F_OK) < 0)
-            return husk_err_set(err, 0, "apparmor profile \"%s\" requested but AppArmor is not enabled on this host",
-                                p->apparmor_profile);
+        /* Asked of the kernel through /proc, not the filesystem: this runs after pivot_root,
+         * where the host's securityfs is not mounted (docker-default failed in every Docker
+         * container on AppArmor hosts). attr/apparmor/ is there when AppArmor is built in
+         * (5.1+); a write fails with EINVAL when it is not the active LSM. */
         char v[1024];
         snprintf(v, sizeof v, "exec %s", p->apparmor_profile);
-        if (write_attr("apparmor/exec", v, "apparmor profile", err) < 0 &&
-            write_attr("exec", v, "apparmor profile", err) < 0)
-            return -1;
+        struct husk_err e = {0};
+        int fd = husk_procfs_open(HUSK_PROC_THREAD_SELF, "attr/apparmor/exec", O_WRONLY, &e);
+        if (fd < 0 && e.code != ENOENT) {
+            *err = e;
+            return husk_err_wrap(err, "set apparmor profile \"%s\"", p->apparmor_profile);
+        }
+        ssize_t n = fd < 0 ? -1 : write(fd, v, strlen(v));
+        int code = fd < 0 ? ENOENT : errno;
+        if (fd >= 0)
+            close(fd);
+        if (n < 0 && (fd < 0 || code == EINVAL))
+            return husk_err_set(err, 0, "apparmor profile \"%s\" requested but AppArmor is not enabled on this host",
+                                p->apparmor_profile);
+        if (n < 0)
+            return husk_err_set(err, code, "set apparmor profile \"%s\"%s", p->apparmor_profile,
+                                code == ENOENT ? " (not loaded?)" : "");
     }
     if (p->selinux_label && *p->selinux_label) {
         if (access("/sys/fs/selinux", F_OK) < 0)
