@@ -8,16 +8,8 @@ cd "$(dirname "$0")/.."
 OUT=$PWD/build/cri
 [ -f "$OUT/api.proto" ] && exit 0
 command -v dpkg-source >/dev/null || { echo "cri-proto: dpkg-source missing (apt-get install dpkg-dev)" >&2; exit 1; }
-# Debian's deb-src entries next to the deb ones, as scripts/musl-deps.sh adds them
-if ! apt-get source --print-uris -qq containerd >/dev/null 2>&1; then
-    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-        sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
-            > /etc/apt/sources.list.d/husk-deb-src.sources
-    else
-        grep -h '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' > /etc/apt/sources.list.d/husk-deb-src.list
-    fi
-    apt-get update -qq
-fi
+# Debian's sources, as its deb entries name them
+sh scripts/deb-src.sh containerd
 tmp=$OUT/src
 rm -rf "$tmp" && mkdir -p "$tmp"
 (cd "$tmp" && apt-get source -qq --download-only containerd >/dev/null 2>&1)

@@ -22,16 +22,8 @@ ln -s /usr/include/linux "$INC/linux"
 ln -s /usr/include/asm-generic "$INC/asm-generic"
 ln -s "/usr/include/$multiarch/asm" "$INC/asm"
 
-# Debian's sources, as its deb entries name them.
-if ! apt-get source --print-uris -qq yajl >/dev/null 2>&1; then
-    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-        sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
-            > /etc/apt/sources.list.d/husk-deb-src.sources
-    else
-        grep -h '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' > /etc/apt/sources.list.d/husk-deb-src.list
-    fi
-    apt-get update -qq
-fi
+# Debian's sources, as its deb entries name them
+sh scripts/deb-src.sh yajl
 cd "$OUT/src"
 apt-get source -qq libseccomp libcap2 yajl >/dev/null 2>&1 || apt-get source -qq libseccomp libcap2 yajl
 CC="musl-gcc"

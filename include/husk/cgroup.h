@@ -33,6 +33,9 @@ int husk_devfilter_build(const struct husk_resources *res, struct bpf_insn *out,
 
 /* The visible hierarchies (ones hidden by a later mount are left out). Returns the count. */
 int husk_cgroup_mounts(struct husk_cgroup_mount *m, int max);
+/* The same into a malloc'd array of HUSK_CG_MAX (67 KiB: on the heap, not deepening the
+ * stack of everything called after it); NULL with err set on failure. */
+struct husk_cgroup_mount *husk_cgroup_mounts_alloc(int *n, struct husk_err *err);
 /* husk's own cgroup in the hierarchy with these controllers ("" = cgroup2), from
  * /proc/self/cgroup as first read by this process (and copied into its clones): never for a
  * process that has moved since, such as the container's init. */

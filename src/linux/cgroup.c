@@ -66,6 +66,21 @@ int husk_cgroup_own(const char *ctrls, char *out, size_t n)
     return husk_cgroup_lookup(cache, ctrls, out, n);
 }
 
+struct husk_cgroup_mount *husk_cgroup_mounts_alloc(int *n, struct husk_err *err)
+{
+    struct husk_cgroup_mount *m = malloc(HUSK_CG_MAX * sizeof *m);
+    if (!m) {
+        husk_err_set(err, ENOMEM, "create cgroup");
+        return NULL;
+    }
+    if ((*n = husk_cgroup_mounts(m, HUSK_CG_MAX)) < 0) {
+        husk_err_set(err, errno, "read mountinfo");
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
 int husk_cgroup_mounts(struct husk_cgroup_mount *m, int max)
 {
     /* A pure v2 host (or view) is one statfs; mountinfo is for v1 and hybrid layouts */
@@ -189,13 +204,10 @@ int husk_cgroup_plan(const struct husk_config *c, const char *id, struct husk_cg
     }
     if (!valid_rel(want))
         return husk_err_set(err, 0, "config.json: .linux.cgroupsPath: \"%s\" must not contain \"..\"", want);
-    /* 67 KiB: on the heap, not deepening the stack of everything called below */
-    AUTOFREE struct husk_cgroup_mount *mounts = malloc(HUSK_CG_MAX * sizeof *mounts);
+    int nm;
+    AUTOFREE struct husk_cgroup_mount *mounts = husk_cgroup_mounts_alloc(&nm, err);
     if (!mounts)
-        return husk_err_set(err, ENOMEM, "create cgroup");
-    int nm = husk_cgroup_mounts(mounts, HUSK_CG_MAX);
-    if (nm < 0)
-        return husk_err_set(err, errno, "read mountinfo");
+        return -1;
     int depth = path_depth(want);
     for (int i = 0; i < nm; i++) {
         struct husk_cgroup_dir *d = &cg->dirs[cg->n];

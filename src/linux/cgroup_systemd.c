@@ -88,12 +88,10 @@ int husk_cgroup_plan_systemd(const struct husk_config *c, const char *id, struct
     if (husk_systemd_expand_slice(slice, sp, sizeof sp, err) < 0)
         return -1;
     snprintf(cg->slice, sizeof cg->slice, "%s", slice);
-    AUTOFREE struct husk_cgroup_mount *mounts = malloc(HUSK_CG_MAX * sizeof *mounts);
+    int nm;
+    AUTOFREE struct husk_cgroup_mount *mounts = husk_cgroup_mounts_alloc(&nm, err);
     if (!mounts)
-        return husk_err_set(err, ENOMEM, "create cgroup");
-    int nm = husk_cgroup_mounts(mounts, HUSK_CG_MAX);
-    if (nm < 0)
-        return husk_err_set(err, errno, "read mountinfo");
+        return -1;
     /* systemd's tree in every hierarchy (runc's layout on a hybrid host too): where systemd
      * does not manage a v1 controller, husk makes the same path itself */
     for (int i = 0; i < nm; i++) {

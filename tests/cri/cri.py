@@ -22,6 +22,7 @@ HUSK = os.environ.get("HUSK", os.path.join(REPO, "husk"))
 BUILD = os.path.join(REPO, "build", "cri")
 sys.path.insert(0, os.path.join(REPO, "tests", "engines"))
 import image  # noqa: E402
+from hostcg import cgroup_hierarchies, own_cgroup  # noqa: E402
 
 PAUSE_REF = "localhost/husk-pause:latest"
 BUSYBOX_REF = "localhost/husk-busybox:latest"
@@ -69,27 +70,6 @@ def load_api():
     import api_pb2
     import api_pb2_grpc
     return api_pb2, api_pb2_grpc
-
-
-def own_cgroup():
-    """Our own cgroup (the memory hierarchy's on v1/hybrid, the unified one on v2): pods go below
-    it, never anywhere on the host we did not create."""
-    paths = {}
-    with open("/proc/self/cgroup") as f:
-        for line in f:
-            _, ctrls, path = line.rstrip("\n").split(":", 2)
-            paths[ctrls] = path
-    return paths.get("memory", paths.get("", "/")).rstrip("/")
-
-
-def cgroup_hierarchies():
-    res = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.split()[0] in ("cgroup", "cgroup2") and left.split()[4].startswith("/sys/fs/cgroup"):
-                res.append(left.split()[4])
-    return res
 
 
 def has_cap_sys_resource():

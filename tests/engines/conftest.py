@@ -8,6 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import image  # noqa: E402
+from hostcg import cgroup_hierarchies as _hierarchies, own_cgroup  # noqa: E402,F401
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HUSK = os.environ.get("HUSK", os.path.join(REPO, "husk"))
@@ -17,11 +18,10 @@ RUNC = "/usr/sbin/runc"
 RUNTIMES = {"husk": HUSK, "runc": RUNC}
 
 
-def husk_xfail(reason):
-    """runtime parameters for a test husk fails until `reason` is fixed: strict, so the fix
-    shows up as an XPASS that asks for this mark to go."""
-    return pytest.mark.parametrize("runtime", ["runc", pytest.param("husk", marks=pytest.mark.xfail(
-        strict=True, reason=reason))])
+def user_options(opts):
+    """--user/--workdir of a case in the exit-code table (Docker's and podman's spelling)."""
+    return [*(["--user", opts["user"]] if "user" in opts else []),
+            *(["--workdir", opts["cwd"]] if "cwd" in opts else [])]
 
 
 @pytest.fixture(params=sorted(RUNTIMES))
@@ -73,27 +73,6 @@ def image_tar(rootfs, tmp_path_factory):
     ref = image.build(str(rootfs), str(out))
     return str(out), ref
 
-
-def own_cgroup():
-    """Our own cgroup, where test cgroups belong (the memory hierarchy's on a v1/hybrid host,
-    the unified one on v2): engines would otherwise put containers at the hierarchy root,
-    outside the memory accounting of whoever runs the tests."""
-    paths = {}
-    with open("/proc/self/cgroup") as f:
-        for line in f:
-            _, ctrls, path = line.rstrip("\n").split(":", 2)
-            paths[ctrls] = path
-    return paths.get("memory", paths.get("", "/")).rstrip("/")
-
-
-def _hierarchies():
-    res = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.split()[0] in ("cgroup", "cgroup2") and left.split()[4].startswith("/sys/fs/cgroup"):
-                res.append(left.split()[4])
-    return res
 
 
 TEST_PARENTS = ("husk-podman-test", "husk-ctr-test", "husk-docker-test")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import (CONSOLE_PROBE, EXEC_CASES, EXEC_SETUP, EXIT_CASES, RUNTIMES, console_mounts, husk_xfail, in_tty,
+from conftest import (CONSOLE_PROBE, EXEC_CASES, EXEC_SETUP, EXIT_CASES, RUNTIMES, console_mounts, in_tty,
                       need, own_cgroup)
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import (CONSOLE_PROBE, DEVICE_PROBE, EXEC_CASES, EXEC_SETUP, EXIT_CASES, HUSK, RUNC, console_mounts,
-                      husk_xfail, in_tty, mounted, own_cgroup, shared_tmpfs, unmount_all)
+                      user_options as options, in_tty, mounted, own_cgroup, shared_tmpfs, unmount_all)
 
 # Debian's docker.io, whatever else sits earlier in PATH (ENGINES.md)
 DOCKER = "/usr/bin/docker"
@@ -98,11 +98,6 @@ DOCKER_EXIT_CODES = {
     "exec": {"missing command": 126, "missing file": 126, "directory": 126, "not executable": 126,
              "permission denied": 126, "inaccessible cwd": 0},
 }
-
-
-def options(opts):
-    return [*(["--user", opts["user"]] if "user" in opts else []),
-            *(["--workdir", opts["cwd"]] if "cwd" in opts else [])]
 
 
 def test_exit_code_table(docker, runtime):

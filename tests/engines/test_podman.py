@@ -7,7 +7,7 @@ import tarfile
 import pytest
 
 from conftest import (CONSOLE_PROBE, DEVICE_PROBE, EXEC_CASES, EXEC_SETUP, EXIT_CASES, HUSK, RUNC, console_mounts,
-                      husk_xfail, in_tty, mounted, need, own_cgroup, shared_tmpfs, unmount_all)
+                      user_options as options, in_tty, mounted, need, own_cgroup, shared_tmpfs, unmount_all)
 
 IMG = "localhost/husk-busybox"
 
@@ -126,11 +126,6 @@ PODMAN_EXIT_CODES = {
     "exec": {"missing command": 127, "missing file": 127, "directory": 126, "not executable": 126,
              "permission denied": 126, "inaccessible cwd": 0},
 }
-
-
-def options(opts):
-    return [*(["--user", opts["user"]] if "user" in opts else []),
-            *(["--workdir", opts["cwd"]] if "cwd" in opts else [])]
 
 
 def test_exit_code_table(pm):
