@@ -22,7 +22,7 @@ HUSK = os.environ.get("HUSK", os.path.join(REPO, "husk"))
 BUILD = os.path.join(REPO, "build", "cri")
 sys.path.insert(0, os.path.join(REPO, "tests", "engines"))
 import image  # noqa: E402
-from hostcg import cgroup_hierarchies, own_cgroup  # noqa: E402
+from hostcg import cgroup_hierarchies, own_cgroup, rmdir_tree  # noqa: E402
 
 PAUSE_REF = "localhost/husk-pause:latest"
 BUSYBOX_REF = "localhost/husk-busybox:latest"
@@ -294,15 +294,8 @@ state = "{d}/state"
         for _ in range(20):
             left = False
             for h in cgroup_hierarchies():
-                top = os.path.join(h, *own, os.path.basename(self.cgroup))
-                for root, dirs, _ in os.walk(top, topdown=False):
-                    for d in dirs + ([""] if root == top else []):
-                        try:
-                            os.rmdir(os.path.join(root, d) if d else root)
-                        except FileNotFoundError:
-                            pass
-                        except OSError:
-                            left = True
+                if rmdir_tree(os.path.join(h, *own, os.path.basename(self.cgroup))):
+                    left = True
             if not left:
                 break
             time.sleep(0.1)

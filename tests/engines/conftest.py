@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import image  # noqa: E402
-from hostcg import cgroup_hierarchies as _hierarchies, own_cgroup  # noqa: E402,F401
+from hostcg import cgroup_hierarchies as _hierarchies, own_cgroup, rmdir_tree  # noqa: E402,F401
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HUSK = os.environ.get("HUSK", os.path.join(REPO, "husk"))
@@ -92,15 +92,8 @@ def cgroup_cleanup():
         left = False
         for h in _hierarchies():
             for parent in TEST_PARENTS:
-                top = os.path.join(h, *own, parent)
-                for root, dirs, _ in os.walk(top, topdown=False):
-                    for d in dirs + ([""] if root == top else []):
-                        try:
-                            os.rmdir(os.path.join(root, d) if d else root)
-                        except FileNotFoundError:
-                            pass
-                        except OSError:
-                            left = True
+                if rmdir_tree(os.path.join(h, *own, parent)):
+                    left = True
         if not left:
             break
         time.sleep(0.1)  # conmon and shims leave their cgroups a moment after the engine returns

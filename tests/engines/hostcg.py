@@ -1,5 +1,6 @@
 """The test process's own cgroups, shared by tests/engines and tests/cri: engines and containerd
 put containers below them, never anywhere on the host the tests did not create."""
+import os
 
 
 def own_cgroup():
@@ -23,3 +24,18 @@ def cgroup_hierarchies():
             if right.split()[0] in ("cgroup", "cgroup2") and left.split()[4].startswith("/sys/fs/cgroup"):
                 res.append(left.split()[4])
     return res
+
+
+def rmdir_tree(top):
+    """Removes the cgroup `top` and every cgroup below it, deepest first; True when some are
+    still busy (a process has not left yet: the caller retries)."""
+    left = False
+    for root, dirs, _ in os.walk(top, topdown=False):
+        for d in dirs + ([""] if root == top else []):
+            try:
+                os.rmdir(os.path.join(root, d) if d else root)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left = True
+    return left
