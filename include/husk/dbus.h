@@ -1,7 +1,8 @@
 /* A small D-Bus client speaking the wire protocol itself (D-Bus Specification, "Message
  * Protocol" and "Authentication Protocol"): what the systemd cgroup driver needs, a unix
  * socket, SASL EXTERNAL, method calls, replies, errors and signals. Messages are written in
- * this host's byte order and read in either. */
+ * this host's byte order and read in either. The wire format is src/util/dbus_wire.c, the
+ * connection src/util/dbus.c. */
 #ifndef HUSK_DBUS_H
 #define HUSK_DBUS_H
 
@@ -19,6 +20,8 @@ struct husk_dbus_buf {
     bool oom;       /* an allocation failed: the content is incomplete */
 };
 void husk_dbus_buf_free(struct husk_dbus_buf *b);
+/* Bytes as they are, no alignment (the authentication's text lines). */
+void husk_dbus_put_raw(struct husk_dbus_buf *b, const void *v, size_t n);
 
 void husk_dbus_put_y(struct husk_dbus_buf *b, uint8_t v);
 void husk_dbus_put_b(struct husk_dbus_buf *b, bool v);
