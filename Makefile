@@ -58,7 +58,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize integration security rootless faults faults-sample engines cri check-vm install clean distclean bench fuzz fuzz-quick
+.PHONY: all check unit sanitize integration security rootless faults faults-sample engines cri check-vm install clean distclean bench fuzz fuzz-quick structure
 # objects reached only through pattern rules are otherwise deleted as intermediates, and every
 # `make unit` or `make fuzz` would compile the whole tree again
 .SECONDARY:
@@ -186,6 +186,10 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 # what `make check` runs: 10 s per target, 50 s in all
 fuzz-quick:
 	$(MAKE) fuzz FUZZ_SECONDS=10
+
+# issue 21: functions in src/ at most ~80 lines (data tables marked), files at most 600
+structure:
+	$(PYTHON) scripts/structure-check.py src
 
 # Sequential on purpose: integration needs the binary, sanitize rebuilds in its own dir.
 check:
