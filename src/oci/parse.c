@@ -105,55 +105,112 @@ static int parse_caps(struct pctx *c, yajl_val p, const char *path, struct husk_
     return 1;
 }
 
-int husk_parse_process(struct pctx *c, yajl_val p, const char *path, struct husk_process *out)
+static int proc_console_size(struct pctx *c, yajl_val p, const char *path, struct husk_process *out)
 {
     char sp[PATHMAX];
-    yajl_val o = NULL, arr = NULL;
-    if (pc_bool(c, p, "terminal", path, &out->terminal) < 0)
+    yajl_val o = NULL;
+    uint32_t h = 0, w = 0;
+    int r = pc_section(c, p, "consoleSize", path, &o, sp);
+    if (r <= 0)
+        return r;
+    if (required(c, pc_u32(c, o, "height", sp, &h), sp, "height") < 0 ||
+        required(c, pc_u32(c, o, "width", sp, &w), sp, "width") < 0)
         return -1;
-    int r = pc_object(c, p, "consoleSize", path, &o);
-    if (r < 0)
-        return -1;
-    if (r > 0) {
-        uint32_t h = 0, w = 0;
-        pc_join(sp, path, "consoleSize");
-        if (required(c, pc_u32(c, o, "height", sp, &h), sp, "height") < 0 ||
-            required(c, pc_u32(c, o, "width", sp, &w), sp, "width") < 0)
-            return -1;
-        out->console_size.set = true;
-        out->console_size.height = h;
-        out->console_size.width = w;
+    out->console_size.set = true;
+    out->console_size.height = h;
+    out->console_size.width = w;
+    return 1;
+}
+
+static int proc_additional_gids(struct pctx *c, yajl_val user, const char *up, struct husk_process *out)
+{
+    char ap[PATHMAX], ip[PATHMAX];
+    yajl_val arr = NULL;
+    int r = pc_array(c, user, "additionalGids", up, &arr);
+    if (r <= 0)
+        return r;
+    pc_join(ap, up, "additionalGids");
+    out->n_additional_gids = arr->u.array.len;
+    out->additional_gids = husk_arena_alloc(c->a, (arr->u.array.len + 1) * sizeof(gid_t));
+    for (size_t i = 0; i < arr->u.array.len; i++) {
+        yajl_val e = arr->u.array.values[i];
+        pc_index(ip, ap, i);
+        if (!YAJL_IS_INTEGER(e) || e->u.number.i < 0 || e->u.number.i > UINT32_MAX)
+            return pc_expect(c, ip, "an integer from 0 to 4294967295", e);
+        out->additional_gids[i] = (gid_t)e->u.number.i;
     }
-    o = NULL;
-    r = pc_object(c, p, "user", path, &o);
-    if (r < 0)
+    return 1;
+}
+
+/* config.md "POSIX process": user */
+static int proc_user(struct pctx *c, yajl_val p, const char *path, struct husk_process *out)
+{
+    char sp[PATHMAX];
+    yajl_val o = NULL;
+    uint32_t uid = 0, gid = 0;
+    int r = pc_section(c, p, "user", path, &o, sp);
+    if (r <= 0)
+        return r;
+    if (pc_u32(c, o, "uid", sp, &uid) < 0 || pc_u32(c, o, "gid", sp, &gid) < 0 ||
+        pc_opt_u64(c, o, "umask", sp, &out->umask) < 0 ||
+        pc_str(c, o, "username", sp, &out->username) < 0)
         return -1;
-    if (r > 0) {
-        uint32_t uid = 0, gid = 0;
-        pc_join(sp, path, "user");
-        if (pc_u32(c, o, "uid", sp, &uid) < 0 || pc_u32(c, o, "gid", sp, &gid) < 0 ||
-            pc_opt_u64(c, o, "umask", sp, &out->umask) < 0 ||
-            pc_str(c, o, "username", sp, &out->username) < 0)
-            return -1;
-        out->uid = uid;
-        out->gid = gid;
-        int ra = pc_array(c, o, "additionalGids", sp, &arr);
-        if (ra < 0)
-            return -1;
-        if (ra > 0) {
-            char ap[PATHMAX], ip[PATHMAX];
-            pc_join(ap, sp, "additionalGids");
-            out->n_additional_gids = arr->u.array.len;
-            out->additional_gids = husk_arena_alloc(c->a, (arr->u.array.len + 1) * sizeof(gid_t));
-            for (size_t i = 0; i < arr->u.array.len; i++) {
-                yajl_val e = arr->u.array.values[i];
-                pc_index(ip, ap, i);
-                if (!YAJL_IS_INTEGER(e) || e->u.number.i < 0 || e->u.number.i > UINT32_MAX)
-                    return pc_expect(c, ip, "an integer from 0 to 4294967295", e);
-                out->additional_gids[i] = (gid_t)e->u.number.i;
-            }
-        }
-    }
+    out->uid = uid;
+    out->gid = gid;
+    return proc_additional_gids(c, o, sp, out);
+}
+
+static int proc_io_priority(struct pctx *c, yajl_val p, const char *path, struct husk_process *out)
+{
+    char sp[PATHMAX];
+    yajl_val o = NULL;
+    int r = pc_section(c, p, "ioPriority", path, &o, sp);
+    if (r <= 0)
+        return r;
+    out->io_priority.set = true;
+    if (required(c, pc_str(c, o, "class", sp, &out->io_priority.class_), sp, "class") < 0 ||
+        pc_i32(c, o, "priority", sp, &out->io_priority.priority) < 0)
+        return -1;
+    return 1;
+}
+
+static int proc_scheduler(struct pctx *c, yajl_val p, const char *path, struct husk_process *out)
+{
+    char sp[PATHMAX];
+    yajl_val o = NULL;
+    struct husk_sched *s = &out->scheduler;
+    int r = pc_section(c, p, "scheduler", path, &o, sp);
+    if (r <= 0)
+        return r;
+    s->set = true;
+    if (required(c, pc_str(c, o, "policy", sp, &s->policy), sp, "policy") < 0 ||
+        pc_i32(c, o, "nice", sp, &s->nice) < 0 || pc_i32(c, o, "priority", sp, &s->priority) < 0 ||
+        pc_strv(c, o, "flags", sp, &s->flags) < 0 || pc_u64(c, o, "runtime", sp, &s->runtime) < 0 ||
+        pc_u64(c, o, "deadline", sp, &s->deadline) < 0 || pc_u64(c, o, "period", sp, &s->period) < 0)
+        return -1;
+    return 1;
+}
+
+static int proc_exec_cpu_affinity(struct pctx *c, yajl_val p, const char *path, struct husk_process *out)
+{
+    char sp[PATHMAX];
+    yajl_val o = NULL;
+    int r = pc_section(c, p, "execCPUAffinity", path, &o, sp);
+    if (r <= 0)
+        return r;
+    if (pc_str(c, o, "initial", sp, &out->exec_cpu_initial) < 0 ||
+        pc_str(c, o, "final", sp, &out->exec_cpu_final) < 0)
+        return -1;
+    return 1;
+}
+
+/* config.md "Process", in the order its members are read (the first bad one is reported). */
+int husk_parse_process(struct pctx *c, yajl_val p, const char *path, struct husk_process *out)
+{
+    void *rl = NULL;
+    if (pc_bool(c, p, "terminal", path, &out->terminal) < 0 || proc_console_size(c, p, path, out) < 0 ||
+        proc_user(c, p, path, out) < 0)
+        return -1;
     if (pc_strv(c, p, "args", path, &out->args) < 0 ||
         pc_str(c, p, "commandLine", path, &out->command_line) < 0 ||
         pc_strv(c, p, "env", path, &out->env) < 0 ||
@@ -164,42 +221,12 @@ int husk_parse_process(struct pctx *c, yajl_val p, const char *path, struct husk
         pc_str(c, p, "selinuxLabel", path, &out->selinux_label) < 0 ||
         pc_opt_i64(c, p, "oomScoreAdj", path, &out->oom_score_adj) < 0)
         return -1;
-    void *rl = NULL;
     if (pc_objects(c, p, "rlimits", path, sizeof(struct husk_rlimit), &rl, &out->n_rlimits, rlimit_elem) < 0)
         return -1;
     out->rlimits = rl;
-    o = NULL;
-    if ((r = pc_object(c, p, "ioPriority", path, &o)) < 0)
+    if (proc_io_priority(c, p, path, out) < 0 || proc_scheduler(c, p, path, out) < 0 ||
+        proc_exec_cpu_affinity(c, p, path, out) < 0)
         return -1;
-    if (r > 0) {
-        pc_join(sp, path, "ioPriority");
-        out->io_priority.set = true;
-        if (required(c, pc_str(c, o, "class", sp, &out->io_priority.class_), sp, "class") < 0 ||
-            pc_i32(c, o, "priority", sp, &out->io_priority.priority) < 0)
-            return -1;
-    }
-    o = NULL;
-    if ((r = pc_object(c, p, "scheduler", path, &o)) < 0)
-        return -1;
-    if (r > 0) {
-        struct husk_sched *s = &out->scheduler;
-        pc_join(sp, path, "scheduler");
-        s->set = true;
-        if (required(c, pc_str(c, o, "policy", sp, &s->policy), sp, "policy") < 0 ||
-            pc_i32(c, o, "nice", sp, &s->nice) < 0 || pc_i32(c, o, "priority", sp, &s->priority) < 0 ||
-            pc_strv(c, o, "flags", sp, &s->flags) < 0 || pc_u64(c, o, "runtime", sp, &s->runtime) < 0 ||
-            pc_u64(c, o, "deadline", sp, &s->deadline) < 0 || pc_u64(c, o, "period", sp, &s->period) < 0)
-            return -1;
-    }
-    o = NULL;
-    if ((r = pc_object(c, p, "execCPUAffinity", path, &o)) < 0)
-        return -1;
-    if (r > 0) {
-        pc_join(sp, path, "execCPUAffinity");
-        if (pc_str(c, o, "initial", sp, &out->exec_cpu_initial) < 0 ||
-            pc_str(c, o, "final", sp, &out->exec_cpu_final) < 0)
-            return -1;
-    }
     return 0;
 }
 

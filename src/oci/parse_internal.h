@@ -23,6 +23,8 @@ int pc_expect(struct pctx *c, const char *path, const char *what, yajl_val v);
 /* Each returns 0 when the key is absent (leaving *out alone), 1 when read, -1 on a bad value. */
 yajl_val pc_get(yajl_val obj, const char *key);
 int pc_object(struct pctx *c, yajl_val obj, const char *key, const char *path, yajl_val *out);
+/* pc_object that also gives the object's path (PATHMAX bytes at sub) for its members' errors. */
+int pc_section(struct pctx *c, yajl_val obj, const char *key, const char *path, yajl_val *out, char *sub);
 int pc_array(struct pctx *c, yajl_val obj, const char *key, const char *path, yajl_val *out);
 int pc_str(struct pctx *c, yajl_val obj, const char *key, const char *path, char **out);
 int pc_bool(struct pctx *c, yajl_val obj, const char *key, const char *path, bool *out);

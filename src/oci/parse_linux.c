@@ -144,124 +144,152 @@ static int netprio_elem(struct pctx *c, yajl_val v, const char *path, void *elem
     return (pc_str(c, v, "name", path, &n->name) < 0 || pc_u32(c, v, "priority", path, &n->priority) < 0) ? -1 : 0;
 }
 
+#define RES_PATH ".linux.resources"
+
+static int res_memory(struct pctx *c, yajl_val r, struct husk_resources *res)
+{
+    yajl_val o = NULL;
+    char p[PATHMAX];
+    int k = pc_section(c, r, "memory", RES_PATH, &o, p);
+    if (k <= 0)
+        return k;
+    res->memory.set = true;
+    if (pc_opt_i64(c, o, "limit", p, &res->memory.limit) < 0 ||
+        pc_opt_i64(c, o, "reservation", p, &res->memory.reservation) < 0 ||
+        pc_opt_i64(c, o, "swap", p, &res->memory.swap) < 0 ||
+        pc_opt_i64(c, o, "kernel", p, &res->memory.kernel) < 0 ||
+        pc_opt_i64(c, o, "kernelTCP", p, &res->memory.kernel_tcp) < 0 ||
+        pc_opt_u64(c, o, "swappiness", p, &res->memory.swappiness) < 0 ||
+        pc_opt_bool(c, o, "disableOOMKiller", p, &res->memory.disable_oom_killer) < 0 ||
+        pc_opt_bool(c, o, "useHierarchy", p, &res->memory.use_hierarchy) < 0 ||
+        pc_opt_bool(c, o, "checkBeforeUpdate", p, &res->memory.check_before_update) < 0)
+        return -1;
+    return 1;
+}
+
+static int res_cpu(struct pctx *c, yajl_val r, struct husk_resources *res)
+{
+    yajl_val o = NULL;
+    char p[PATHMAX];
+    int k = pc_section(c, r, "cpu", RES_PATH, &o, p);
+    if (k <= 0)
+        return k;
+    res->cpu.set = true;
+    if (pc_opt_u64(c, o, "shares", p, &res->cpu.shares) < 0 ||
+        pc_opt_i64(c, o, "quota", p, &res->cpu.quota) < 0 ||
+        pc_opt_u64(c, o, "burst", p, &res->cpu.burst) < 0 ||
+        pc_opt_u64(c, o, "period", p, &res->cpu.period) < 0 ||
+        pc_opt_i64(c, o, "realtimeRuntime", p, &res->cpu.realtime_runtime) < 0 ||
+        pc_opt_u64(c, o, "realtimePeriod", p, &res->cpu.realtime_period) < 0 ||
+        pc_str(c, o, "cpus", p, &res->cpu.cpus) < 0 || pc_str(c, o, "mems", p, &res->cpu.mems) < 0 ||
+        pc_opt_i64(c, o, "idle", p, &res->cpu.idle) < 0)
+        return -1;
+    return 1;
+}
+
+static int res_pids(struct pctx *c, yajl_val r, struct husk_resources *res)
+{
+    yajl_val o = NULL;
+    char p[PATHMAX];
+    int k = pc_section(c, r, "pids", RES_PATH, &o, p);
+    if (k <= 0)
+        return k;
+    res->pids.set = true;
+    return pc_opt_i64(c, o, "limit", p, &res->pids.limit) < 0 ? -1 : 1;
+}
+
+static int res_block_io(struct pctx *c, yajl_val r, struct husk_resources *res)
+{
+    static const char *const thr[4] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
+                                       "throttleReadIOPSDevice", "throttleWriteIOPSDevice"};
+    yajl_val o = NULL;
+    char p[PATHMAX];
+    void *v = NULL;
+    int k = pc_section(c, r, "blockIO", RES_PATH, &o, p);
+    if (k <= 0)
+        return k;
+    res->block_io.set = true;
+    if (pc_opt_u64(c, o, "weight", p, &res->block_io.weight) < 0 ||
+        pc_opt_u64(c, o, "leafWeight", p, &res->block_io.leaf_weight) < 0)
+        return -1;
+    if (pc_objects(c, o, "weightDevice", p, sizeof(struct husk_weight_dev), &v,
+                   &res->block_io.n_weight_devices, weight_dev_elem) < 0)
+        return -1;
+    res->block_io.weight_devices = v;
+    for (int i = 0; i < 4; i++) {
+        v = NULL;
+        if (pc_objects(c, o, thr[i], p, sizeof(struct husk_throttle_dev), &v,
+                       &res->block_io.n_throttle[i], throttle_elem) < 0)
+            return -1;
+        res->block_io.throttle[i] = v;
+    }
+    return 1;
+}
+
+static int res_network(struct pctx *c, yajl_val r, struct husk_resources *res)
+{
+    yajl_val o = NULL;
+    char p[PATHMAX];
+    void *v = NULL;
+    int k = pc_section(c, r, "network", RES_PATH, &o, p);
+    if (k <= 0)
+        return k;
+    res->network.set = true;
+    if (pc_opt_u64(c, o, "classID", p, &res->network.class_id) < 0 ||
+        pc_objects(c, o, "priorities", p, sizeof(struct husk_netprio), &v, &res->network.n_priorities,
+                   netprio_elem) < 0)
+        return -1;
+    res->network.priorities = v;
+    return 1;
+}
+
+/* `rdma` maps a device name to its limits. */
+static int res_rdma(struct pctx *c, yajl_val r, struct husk_resources *res)
+{
+    yajl_val o = NULL;
+    char p[PATHMAX], rp[PATHMAX];
+    int k = pc_section(c, r, "rdma", RES_PATH, &o, p);
+    if (k <= 0)
+        return k;
+    size_t n = o->u.object.len;
+    res->rdma = husk_arena_alloc(c->a, (n + 1) * sizeof *res->rdma);
+    for (size_t i = 0; i < n; i++) {
+        pc_join(rp, p, o->u.object.keys[i]);
+        yajl_val e = o->u.object.values[i];
+        if (!YAJL_IS_OBJECT(e))
+            return pc_expect(c, rp, "an object", e);
+        struct husk_rdma *d = &res->rdma[res->n_rdma++];
+        d->device = husk_arena_strdup(c->a, o->u.object.keys[i]);
+        if (pc_opt_u64(c, e, "hcaHandles", rp, &d->hca_handles) < 0 ||
+            pc_opt_u64(c, e, "hcaObjects", rp, &d->hca_objects) < 0)
+            return -1;
+    }
+    return 1;
+}
+
+/* config-linux.md "Control groups": one reader per resource section, in the spec's order. */
 static int parse_resources(struct pctx *c, yajl_val lin, struct husk_resources *res)
 {
-    yajl_val r = NULL, o = NULL;
-    const char *P = ".linux.resources";
-    char p[PATHMAX];
-    void *v;
+    yajl_val r = NULL;
+    void *devices = NULL, *hugepages = NULL;
     int k = pc_object(c, lin, "resources", ".linux", &r);
     if (k <= 0)
         return k;
     res->set = true;
-    v = NULL;
-    if (pc_objects(c, r, "devices", P, sizeof(struct husk_dev_rule), &v, &res->n_devices, dev_rule_elem) < 0)
+    if (pc_objects(c, r, "devices", RES_PATH, sizeof(struct husk_dev_rule), &devices, &res->n_devices,
+                   dev_rule_elem) < 0)
         return -1;
-    res->devices = v;
-
-    if ((k = pc_object(c, r, "memory", P, &o)) < 0)
+    res->devices = devices;
+    if (res_memory(c, r, res) < 0 || res_cpu(c, r, res) < 0 || res_pids(c, r, res) < 0 ||
+        res_block_io(c, r, res) < 0)
         return -1;
-    if (k > 0) {
-        pc_join(p, P, "memory");
-        res->memory.set = true;
-        if (pc_opt_i64(c, o, "limit", p, &res->memory.limit) < 0 ||
-            pc_opt_i64(c, o, "reservation", p, &res->memory.reservation) < 0 ||
-            pc_opt_i64(c, o, "swap", p, &res->memory.swap) < 0 ||
-            pc_opt_i64(c, o, "kernel", p, &res->memory.kernel) < 0 ||
-            pc_opt_i64(c, o, "kernelTCP", p, &res->memory.kernel_tcp) < 0 ||
-            pc_opt_u64(c, o, "swappiness", p, &res->memory.swappiness) < 0 ||
-            pc_opt_bool(c, o, "disableOOMKiller", p, &res->memory.disable_oom_killer) < 0 ||
-            pc_opt_bool(c, o, "useHierarchy", p, &res->memory.use_hierarchy) < 0 ||
-            pc_opt_bool(c, o, "checkBeforeUpdate", p, &res->memory.check_before_update) < 0)
-            return -1;
-    }
-    o = NULL;
-    if ((k = pc_object(c, r, "cpu", P, &o)) < 0)
+    if (pc_objects(c, r, "hugepageLimits", RES_PATH, sizeof(struct husk_hugepage), &hugepages,
+                   &res->n_hugepages, hugepage_elem) < 0)
         return -1;
-    if (k > 0) {
-        pc_join(p, P, "cpu");
-        res->cpu.set = true;
-        if (pc_opt_u64(c, o, "shares", p, &res->cpu.shares) < 0 ||
-            pc_opt_i64(c, o, "quota", p, &res->cpu.quota) < 0 ||
-            pc_opt_u64(c, o, "burst", p, &res->cpu.burst) < 0 ||
-            pc_opt_u64(c, o, "period", p, &res->cpu.period) < 0 ||
-            pc_opt_i64(c, o, "realtimeRuntime", p, &res->cpu.realtime_runtime) < 0 ||
-            pc_opt_u64(c, o, "realtimePeriod", p, &res->cpu.realtime_period) < 0 ||
-            pc_str(c, o, "cpus", p, &res->cpu.cpus) < 0 || pc_str(c, o, "mems", p, &res->cpu.mems) < 0 ||
-            pc_opt_i64(c, o, "idle", p, &res->cpu.idle) < 0)
-            return -1;
-    }
-    o = NULL;
-    if ((k = pc_object(c, r, "pids", P, &o)) < 0)
+    res->hugepages = hugepages;
+    if (res_network(c, r, res) < 0 || res_rdma(c, r, res) < 0)
         return -1;
-    if (k > 0) {
-        pc_join(p, P, "pids");
-        res->pids.set = true;
-        if (pc_opt_i64(c, o, "limit", p, &res->pids.limit) < 0)
-            return -1;
-    }
-    o = NULL;
-    if ((k = pc_object(c, r, "blockIO", P, &o)) < 0)
-        return -1;
-    if (k > 0) {
-        static const char *const thr[4] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
-                                           "throttleReadIOPSDevice", "throttleWriteIOPSDevice"};
-        pc_join(p, P, "blockIO");
-        res->block_io.set = true;
-        if (pc_opt_u64(c, o, "weight", p, &res->block_io.weight) < 0 ||
-            pc_opt_u64(c, o, "leafWeight", p, &res->block_io.leaf_weight) < 0)
-            return -1;
-        v = NULL;
-        if (pc_objects(c, o, "weightDevice", p, sizeof(struct husk_weight_dev), &v,
-                       &res->block_io.n_weight_devices, weight_dev_elem) < 0)
-            return -1;
-        res->block_io.weight_devices = v;
-        for (int i = 0; i < 4; i++) {
-            v = NULL;
-            if (pc_objects(c, o, thr[i], p, sizeof(struct husk_throttle_dev), &v,
-                           &res->block_io.n_throttle[i], throttle_elem) < 0)
-                return -1;
-            res->block_io.throttle[i] = v;
-        }
-    }
-    v = NULL;
-    if (pc_objects(c, r, "hugepageLimits", P, sizeof(struct husk_hugepage), &v, &res->n_hugepages, hugepage_elem) < 0)
-        return -1;
-    res->hugepages = v;
-    o = NULL;
-    if ((k = pc_object(c, r, "network", P, &o)) < 0)
-        return -1;
-    if (k > 0) {
-        pc_join(p, P, "network");
-        res->network.set = true;
-        v = NULL;
-        if (pc_opt_u64(c, o, "classID", p, &res->network.class_id) < 0 ||
-            pc_objects(c, o, "priorities", p, sizeof(struct husk_netprio), &v, &res->network.n_priorities,
-                       netprio_elem) < 0)
-            return -1;
-        res->network.priorities = v;
-    }
-    o = NULL;
-    if ((k = pc_object(c, r, "rdma", P, &o)) < 0)
-        return -1;
-    if (k > 0) {
-        size_t n = o->u.object.len;
-        res->rdma = husk_arena_alloc(c->a, (n + 1) * sizeof *res->rdma);
-        for (size_t i = 0; i < n; i++) {
-            char rp[PATHMAX];
-            pc_join(p, P, "rdma");
-            pc_join(rp, p, o->u.object.keys[i]);
-            yajl_val e = o->u.object.values[i];
-            if (!YAJL_IS_OBJECT(e))
-                return pc_expect(c, rp, "an object", e);
-            struct husk_rdma *d = &res->rdma[res->n_rdma++];
-            d->device = husk_arena_strdup(c->a, o->u.object.keys[i]);
-            if (pc_opt_u64(c, e, "hcaHandles", rp, &d->hca_handles) < 0 ||
-                pc_opt_u64(c, e, "hcaObjects", rp, &d->hca_objects) < 0)
-                return -1;
-        }
-    }
-    return pc_map(c, r, "unified", P, &res->unified, &res->n_unified) < 0 ? -1 : 1;
+    return pc_map(c, r, "unified", RES_PATH, &res->unified, &res->n_unified) < 0 ? -1 : 1;
 }
 
 static int syscall_arg_elem(struct pctx *c, yajl_val v, const char *path, void *elem)

@@ -96,16 +96,21 @@ static int lookup(struct pctx *c, yajl_val obj, const char *key, const char *pat
     return 1;
 }
 
+int pc_section(struct pctx *c, yajl_val obj, const char *key, const char *path, yajl_val *out, char *sub)
+{
+    yajl_val v;
+    if (!lookup(c, obj, key, path, sub, &v))
+        return 0;
+    if (!YAJL_IS_OBJECT(v))
+        return pc_expect(c, sub, "an object", v);
+    *out = v;
+    return 1;
+}
+
 int pc_object(struct pctx *c, yajl_val obj, const char *key, const char *path, yajl_val *out)
 {
     char p[PATHMAX];
-    yajl_val v;
-    if (!lookup(c, obj, key, path, p, &v))
-        return 0;
-    if (!YAJL_IS_OBJECT(v))
-        return pc_expect(c, p, "an object", v);
-    *out = v;
-    return 1;
+    return pc_section(c, obj, key, path, out, p);
 }
 
 int pc_array(struct pctx *c, yajl_val obj, const char *key, const char *path, yajl_val *out)

@@ -34,14 +34,13 @@ static void idmap(struct husk_jsonw *w, const char *key, unsigned host)
     husk_jsonw_end_array(w);
 }
 
-static void build(struct husk_jsonw *w, bool rootless)
+/* config.md "Process": a shell on a terminal, runc's capabilities and rlimits. */
+static void spec_process(struct husk_jsonw *w)
 {
     static const char *const caps[] = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL};
     static const char *const env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                                       "TERM=xterm", NULL};
     static const char *const args[] = {"sh", NULL};
-    husk_jsonw_begin_object(w);
-    husk_jsonw_kv_str(w, "ociVersion", "1.3.0");
     husk_jsonw_key(w, "process");
     husk_jsonw_begin_object(w);
     husk_jsonw_kv_bool(w, "terminal", true);
@@ -69,14 +68,11 @@ static void build(struct husk_jsonw *w, bool rootless)
     husk_jsonw_end_array(w);
     husk_jsonw_kv_bool(w, "noNewPrivileges", true);
     husk_jsonw_end_object(w);
+}
 
-    husk_jsonw_key(w, "root");
-    husk_jsonw_begin_object(w);
-    husk_jsonw_kv_str(w, "path", "rootfs");
-    husk_jsonw_kv_bool(w, "readonly", true);
-    husk_jsonw_end_object(w);
-    husk_jsonw_kv_str(w, "hostname", "husk");
-
+/* config.md "Mounts": the rootless config binds the host's /sys and has no gid=5 on devpts. */
+static void spec_mounts(struct husk_jsonw *w, bool rootless)
+{
     husk_jsonw_key(w, "mounts");
     husk_jsonw_begin_array(w);
     mount(w, "/proc", "proc", "proc", NULL);
@@ -97,7 +93,11 @@ static void build(struct husk_jsonw *w, bool rootless)
     mount(w, "/sys/fs/cgroup", "cgroup", "cgroup",
           (const char *const[]){"nosuid", "noexec", "nodev", "relatime", "ro", NULL});
     husk_jsonw_end_array(w);
+}
 
+/* config-linux.md: id mappings or a device cgroup that denies all, namespaces, masked paths. */
+static void spec_linux(struct husk_jsonw *w, bool rootless)
+{
     husk_jsonw_key(w, "linux");
     husk_jsonw_begin_object(w);
     if (rootless) {
@@ -132,6 +132,21 @@ static void build(struct husk_jsonw *w, bool rootless)
     husk_jsonw_kv_strv(w, "readonlyPaths",
          (const char *const[]){"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL});
     husk_jsonw_end_object(w);
+}
+
+static void build(struct husk_jsonw *w, bool rootless)
+{
+    husk_jsonw_begin_object(w);
+    husk_jsonw_kv_str(w, "ociVersion", "1.3.0");
+    spec_process(w);
+    husk_jsonw_key(w, "root");
+    husk_jsonw_begin_object(w);
+    husk_jsonw_kv_str(w, "path", "rootfs");
+    husk_jsonw_kv_bool(w, "readonly", true);
+    husk_jsonw_end_object(w);
+    husk_jsonw_kv_str(w, "hostname", "husk");
+    spec_mounts(w, rootless);
+    spec_linux(w, rootless);
     husk_jsonw_end_object(w);
     husk_jsonw_raw(w, "\n");
 }

@@ -80,31 +80,34 @@ static int bad(struct husk_err *e, const char *path, const char *msg)
     return husk_err_set(e, 0, "config.json: %s: %s", path, msg);
 }
 
-int husk_config_validate(const struct husk_config *c, struct husk_err *err)
+/* config.md "Process". */
+static int validate_process(const struct husk_process *pr, struct husk_err *err)
 {
     char p[128];
-    if (!c->root_path || !*c->root_path)
-        return bad(err, ".root.path", "required property is missing");
-    if (c->has_process) {
-        const struct husk_process *pr = &c->process;
-        if (pr->args.n == 0)
-            return bad(err, ".process.args", "must contain at least one entry (the program to run)");
-        if (!pr->cwd || pr->cwd[0] != '/')
-            return bad(err, ".process.cwd", pr->cwd ? "must be an absolute path" : "required property is missing");
-        for (size_t i = 0; i < pr->n_rlimits; i++) {
-            snprintf(p, sizeof p, ".process.rlimits[%zu]", i);
-            if (pr->rlimits[i].soft > pr->rlimits[i].hard)
-                return bad(err, p, "soft limit is greater than the hard limit");
-            for (size_t j = 0; j < i; j++)
-                if (pr->rlimits[j].resource == pr->rlimits[i].resource)
-                    return husk_err_set(err, 0, "config.json: %s.type: duplicate resource limit \"%s\"", p,
-                                        pr->rlimits[i].type);
-        }
-        if (pr->umask.set && pr->umask.v > 0777)
-            return bad(err, ".process.user.umask", "must be between 0 and 0777");
-        if (pr->oom_score_adj.set && (pr->oom_score_adj.v < -1000 || pr->oom_score_adj.v > 1000))
-            return bad(err, ".process.oomScoreAdj", "must be between -1000 and 1000");
+    if (pr->args.n == 0)
+        return bad(err, ".process.args", "must contain at least one entry (the program to run)");
+    if (!pr->cwd || pr->cwd[0] != '/')
+        return bad(err, ".process.cwd", pr->cwd ? "must be an absolute path" : "required property is missing");
+    for (size_t i = 0; i < pr->n_rlimits; i++) {
+        snprintf(p, sizeof p, ".process.rlimits[%zu]", i);
+        if (pr->rlimits[i].soft > pr->rlimits[i].hard)
+            return bad(err, p, "soft limit is greater than the hard limit");
+        for (size_t j = 0; j < i; j++)
+            if (pr->rlimits[j].resource == pr->rlimits[i].resource)
+                return husk_err_set(err, 0, "config.json: %s.type: duplicate resource limit \"%s\"", p,
+                                    pr->rlimits[i].type);
     }
+    if (pr->umask.set && pr->umask.v > 0777)
+        return bad(err, ".process.user.umask", "must be between 0 and 0777");
+    if (pr->oom_score_adj.set && (pr->oom_score_adj.v < -1000 || pr->oom_score_adj.v > 1000))
+        return bad(err, ".process.oomScoreAdj", "must be between -1000 and 1000");
+    return 0;
+}
+
+/* config.md "Mounts" and "POSIX-platform Hooks": absolute paths only. */
+static int validate_mounts_hooks(const struct husk_config *c, struct husk_err *err)
+{
+    char p[128];
     for (size_t i = 0; i < c->n_mounts; i++) {
         if (c->mounts[i].destination[0] != '/') {
             snprintf(p, sizeof p, ".mounts[%zu].destination", i);
@@ -118,7 +121,15 @@ int husk_config_validate(const struct husk_config *c, struct husk_err *err)
                 snprintf(p, sizeof p, ".hooks.%s[%zu].path", husk_hook_names[k], i);
                 return bad(err, p, "must be an absolute path");
             }
+    return 0;
+}
+
+/* config-linux.md "Namespaces", "User namespace mappings", "Offset for Time Namespace", and
+ * the uts namespace that config.md's hostname and domainname need. */
+static int validate_namespaces(const struct husk_config *c, struct husk_err *err)
+{
     const struct husk_linux *l = &c->linux_;
+    char p[128];
     for (size_t i = 0; i < l->n_namespaces; i++)
         for (size_t j = 0; j < i; j++)
             if (l->namespaces[i].type == l->namespaces[j].type) {
@@ -139,6 +150,14 @@ int husk_config_validate(const struct husk_config *c, struct husk_err *err)
     const struct husk_namespace *tns = husk_config_namespace(c, CLONE_NEWTIME);
     if (l->n_time_offsets && (!tns || tns->path))
         return bad(err, ".linux.timeOffsets", "time offsets need a new time namespace");
+    return 0;
+}
+
+/* config-linux.md "Devices" and "Sysctl". */
+static int validate_devices_sysctl(const struct husk_config *c, struct husk_err *err)
+{
+    const struct husk_linux *l = &c->linux_;
+    char p[128];
     for (size_t i = 0; i < l->n_devices; i++)
         if (strncmp(l->devices[i].path, "/dev/", 5) != 0 || has_dotdot(l->devices[i].path)) {
             snprintf(p, sizeof p, ".linux.devices[%zu].path", i);
@@ -158,6 +177,13 @@ int husk_config_validate(const struct husk_config *c, struct husk_err *err)
             return husk_err_set(err, 0, "config.json: .linux.sysctl: \"%s\" needs the container's own %s namespace",
                                 k, husk_ns_name(ns));
     }
+    return 0;
+}
+
+/* config-linux.md "Rootfs Mount Propagation", "Seccomp", "Masked Paths", "Readonly Paths". */
+static int validate_rootfs_seccomp_paths(const struct husk_linux *l, struct husk_err *err)
+{
+    char p[128];
     if (l->rootfs_propagation && *l->rootfs_propagation) {
         static const char *const ok[] = {"private", "rprivate", "slave", "rslave", "shared", "rshared",
                                          "unbindable", "runbindable"};
@@ -186,5 +212,18 @@ int husk_config_validate(const struct husk_config *c, struct husk_err *err)
             snprintf(p, sizeof p, ".linux.readonlyPaths[%zu]", i);
             return bad(err, p, "must be an absolute path");
         }
+    return 0;
+}
+
+/* The first failing check, in the order of the sections above, is the one reported. */
+int husk_config_validate(const struct husk_config *c, struct husk_err *err)
+{
+    if (!c->root_path || !*c->root_path)
+        return bad(err, ".root.path", "required property is missing");
+    if (c->has_process && validate_process(&c->process, err) < 0)
+        return -1;
+    if (validate_mounts_hooks(c, err) < 0 || validate_namespaces(c, err) < 0 ||
+        validate_devices_sysctl(c, err) < 0 || validate_rootfs_seccomp_paths(&c->linux_, err) < 0)
+        return -1;
     return 0;
 }

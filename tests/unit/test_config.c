@@ -235,6 +235,73 @@ static void test_validation(void)
             "config.json: .hooks.poststop[0].path: must be an absolute path");
 }
 
+/* Each member of the process and resources sections and each validator section names its own
+ * path (issue 21 split these readers and validators into one function per section). */
+#define RES(x) "{" BASE ",\"linux\":{\"resources\":" x "}}"
+static void test_section_errors(void)
+{
+    bad("{" BASE "," PROC ",\"consoleSize\":1}}", "config.json: .process.consoleSize: expected an object, got 1");
+    bad("{" BASE "," PROC ",\"consoleSize\":{\"height\":1}}}",
+        "config.json: .process.consoleSize.width: required property is missing");
+    bad("{" BASE "," PROC ",\"user\":{\"additionalGids\":[1,-1]}}}",
+        "config.json: .process.user.additionalGids[1]: expected an integer from 0 to 4294967295, got -1");
+    bad("{" BASE "," PROC ",\"user\":{\"additionalGids\":{}}}}",
+        "config.json: .process.user.additionalGids: expected an array, got an object");
+    bad("{" BASE "," PROC ",\"ioPriority\":{\"priority\":1}}}",
+        "config.json: .process.ioPriority.class: required property is missing");
+    bad("{" BASE "," PROC ",\"scheduler\":{\"policy\":\"SCHED_OTHER\",\"nice\":\"x\"}}}",
+        "config.json: .process.scheduler.nice: expected a 32-bit integer, got \"x\"");
+    bad("{" BASE "," PROC ",\"scheduler\":{}}}", "config.json: .process.scheduler.policy: required property is missing");
+    bad("{" BASE "," PROC ",\"execCPUAffinity\":{\"final\":1}}}",
+        "config.json: .process.execCPUAffinity.final: expected a string, got 1");
+    bad(RES("[]"), "config.json: .linux.resources: expected an object, got an array");
+    bad(RES("{\"memory\":[]}"), "config.json: .linux.resources.memory: expected an object, got an array");
+    bad(RES("{\"memory\":{\"disableOOMKiller\":1}}"),
+        "config.json: .linux.resources.memory.disableOOMKiller: expected a boolean, got 1");
+    bad(RES("{\"cpu\":{\"shares\":-1}}"),
+        "config.json: .linux.resources.cpu.shares: expected a non-negative integer, got -1");
+    bad(RES("{\"cpu\":{\"mems\":0}}"), "config.json: .linux.resources.cpu.mems: expected a string, got 0");
+    bad(RES("{\"pids\":{\"limit\":\"x\"}}"), "config.json: .linux.resources.pids.limit: expected an integer, got \"x\"");
+    bad(RES("{\"blockIO\":{\"leafWeight\":true}}"),
+        "config.json: .linux.resources.blockIO.leafWeight: expected a non-negative integer, got true");
+    bad(RES("{\"blockIO\":{\"weightDevice\":[{\"major\":1,\"minor\":2,\"weight\":-5}]}}"),
+        "config.json: .linux.resources.blockIO.weightDevice[0].weight: expected a non-negative integer, got -5");
+    bad(RES("{\"blockIO\":{\"throttleWriteIOPSDevice\":[{\"major\":1,\"minor\":2}]}}"),
+        "config.json: .linux.resources.blockIO.throttleWriteIOPSDevice[0].rate: required property is missing");
+    bad(RES("{\"hugepageLimits\":[{\"pageSize\":\"2MB\"}]}"),
+        "config.json: .linux.resources.hugepageLimits[0].limit: required property is missing");
+    bad(RES("{\"network\":{\"priorities\":[{\"name\":\"eth0\",\"priority\":\"x\"}]}}"),
+        "config.json: .linux.resources.network.priorities[0].priority: "
+        "expected an integer from 0 to 4294967295, got \"x\"");
+    bad(RES("{\"rdma\":{\"mlx5_1\":1}}"), "config.json: .linux.resources.rdma.mlx5_1: expected an object, got 1");
+    bad(RES("{\"rdma\":{\"mlx5_1\":{\"hcaObjects\":\"x\"}}}"),
+        "config.json: .linux.resources.rdma.mlx5_1.hcaObjects: expected a non-negative integer, got \"x\"");
+    bad(RES("{\"unified\":{\"memory.max\":1}}"), "config.json: .linux.resources.unified.memory.max: expected a string, got 1");
+    /* the first bad section in reading order is the one reported */
+    bad(RES("{\"pids\":{\"limit\":\"x\"},\"memory\":{\"swap\":\"y\"}}"),
+        "config.json: .linux.resources.memory.swap: expected an integer, got \"y\"");
+
+    invalid("{" BASE "," PROC ",\"user\":{\"umask\":512}}}", "config.json: .process.user.umask: must be between 0 and 0777");
+    invalid("{" BASE "," PROC ",\"oomScoreAdj\":-1001}}", "config.json: .process.oomScoreAdj: must be between -1000 and 1000");
+    invalid("{" BASE ",\"domainname\":\"x\"}", "config.json: .domainname: setting the domainname needs a new uts namespace");
+    invalid("{" BASE ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],"
+            "\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}}",
+            "config.json: .linux.gidMappings: a new user namespace needs uid and gid mappings");
+    invalid("{" BASE ",\"linux\":{\"sysctl\":{\"net/ipv4\":\"1\"}}}", "config.json: .linux.sysctl: invalid key \"net/ipv4\"");
+    invalid("{" BASE ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+            "\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}}}",
+            "config.json: .linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY needs .linux.seccomp.listenerPath");
+    invalid("{" BASE ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOTIFY\",\"listenerPath\":\"/l\"}}}",
+            "config.json: .linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
+    invalid("{" BASE ",\"linux\":{\"maskedPaths\":[\"/a\",\"b\"]}}", "config.json: .linux.maskedPaths[1]: must be an absolute path");
+    invalid("{" BASE ",\"linux\":{\"readonlyPaths\":[\"b\"]}}", "config.json: .linux.readonlyPaths[0]: must be an absolute path");
+    /* validators run in section order: the process before the mounts, namespaces before paths */
+    invalid("{" BASE ",\"process\":{\"cwd\":\"/\",\"args\":[]},\"mounts\":[{\"destination\":\"tmp\"}]}",
+            "config.json: .process.args: must contain at least one entry (the program to run)");
+    invalid("{" BASE ",\"hostname\":\"h\",\"linux\":{\"maskedPaths\":[\"b\"]}}",
+            "config.json: .hostname: setting the hostname needs a new uts namespace");
+}
+
 static void test_example_file(void)
 {
     struct husk_err err = {0};
@@ -384,6 +451,7 @@ int main(void)
     test_type_errors();
     test_versions_and_syntax();
     test_validation();
+    test_section_errors();
     test_example_file();
     test_spec();
     test_hostile();
