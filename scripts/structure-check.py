@@ -78,8 +78,8 @@ def definitions(lines):
                 continue
             start = i
         code = strip_line_comment(line)
-        if code.endswith(";"):
-            start = None
+        if code.endswith(";") or code.endswith("}") or not code:
+            start = None    # a declaration, a one-line definition, or nothing before a body
         elif code.endswith("{"):
             decl = " ".join(l.strip() for l in lines[start:i + 1])[:-1]
             end = i + 1

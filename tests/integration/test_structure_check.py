@@ -72,3 +72,11 @@ def test_marker_only_applies_to_the_next_definition(tmp_path):
     write(tmp_path / "src" / "t.c", lines)
     rc, out = check(tmp_path / "src")
     assert rc == 1 and out == [f"{tmp_path}/src/t.c:4: function not_a_table is 95 lines (max 80)"]
+
+
+def test_one_line_definitions_do_not_join_the_next(tmp_path):
+    lines = ["void begin(struct w *w) { open_(w, '{'); }", "void end(struct w *w) { close_(w, '}'); }", ""]
+    lines += function("after_one_liners", 76)
+    write(tmp_path / "src" / "j.c", lines)
+    rc, out = check(tmp_path / "src")
+    assert rc == 1 and out == [f"{tmp_path}/src/j.c:4: function after_one_liners is 81 lines (max 80)"]
