@@ -1,5 +1,7 @@
 /* start and delete (runtime.md "Operations"); kill, pause, update in ops_control.c, state, list,
  * ps, events in ops_query.c. */
+#include "ops_internal.h"
+
 #include "husk/cgroup.h"
 #include "husk/cleanup.h"
 #include "husk/container.h"
@@ -9,7 +11,6 @@
 #include "husk/rootless.h"
 #include "husk/state.h"
 #include "init_internal.h"
-#include "ops_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
