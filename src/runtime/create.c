@@ -13,6 +13,9 @@
 #include "husk/state.h"
 #include "init_internal.h"
 #include "process_internal.h"
+#include "seccomp_internal.h"
+#include "start_internal.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -160,17 +163,6 @@ static void owner_name(uid_t uid, char *out, size_t n)
         }
     }
     fclose(f);
-}
-
-int husk_seccomp_prepare(struct husk_config *cfg, const char *root, struct husk_err *err)
-{
-    if (!cfg->linux_.seccomp.set)
-        return 0;
-    int cache = husk_state_cache_dir(root, "seccomp");
-    int r = husk_seccomp_compile(&cfg->linux_.seccomp, cache, err);
-    if (cache >= 0)
-        close(cache);
-    return r;
 }
 
 static int copy_config(const char *src, int dirfd, struct husk_err *err)

@@ -9,8 +9,9 @@
 #include "husk/procfs.h"
 #include "husk/security.h"
 #include "husk/state.h"
-#include "init_internal.h"
 #include "process_internal.h"
+#include "seccomp_internal.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,9 @@
 #include "husk/log.h"
 #include "husk/rootless.h"
 #include "husk/state.h"
-#include "init_internal.h"
+#include "seccomp_internal.h"
+#include "start_internal.h"
+#include "sync.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,8 @@
  * rlimits, scheduling, LSM, seccomp, user, capabilities, cwd, environment, exec. */
 #include "process_internal.h"
 #include "husk/rootless.h"
-#include "init_internal.h"
+#include "sync.h"
+#include "exec_error.h"
 #include "husk/fileio.h"
 #include "husk/cleanup.h"
 #include "husk/fdpass.h"
@@ -131,28 +132,6 @@ static const char *env_get(const struct husk_strv *env, const char *name)
     return NULL;
 }
 
-/* Failures to start the program read like Go's (runc's), since engines match their words:
- * Docker's CLI case-sensitively ("executable file not found", "no such file or directory":
- * 127, then "permission denied": 126, else 125), podman in any case (the same words, and
- * "operation not permitted", 126). So `what` and strerror's text in lower case. */
-static int go_error(struct husk_err *err, int code, const char *what)
-{
-    char reason[128];
-    snprintf(reason, sizeof reason, "%s", strerror(code));
-    if (reason[0] >= 'A' && reason[0] <= 'Z')
-        reason[0] = (char)(reason[0] - 'A' + 'a');
-    husk_err_set(err, 0, "%s: %s", what, reason);
-    err->code = code;
-    return -1;
-}
-
-static int exec_error(struct husk_err *err, int code, const char *prog)
-{
-    char what[4200];
-    snprintf(what, sizeof what, "exec: \"%s\"", prog);
-    return go_error(err, code, what);
-}
-
 /* X_OK as execve will check it: with the effective ids and capabilities (a non-root
  * process's CAP_DAC_OVERRIDE reaches a 0700 root program, as with runc), which access(2),
  * checking the real uid without capabilities, does not see. */
@@ -174,18 +153,18 @@ int husk_proc_resolve(const struct husk_process *p, char *out, size_t n, struct 
     struct stat sb;
     if (strchr(prog, '/')) {
         if (stat(prog, &sb) < 0)
-            return exec_error(err, errno, prog);
+            return husk_exec_error(err, errno, prog);
         if (S_ISDIR(sb.st_mode)) {
             /* execve's EACCES, in the words Docker's CLI needs for 126 */
             char what[4200];
             snprintf(what, sizeof what, "exec: \"%s\": is a directory", prog);
-            return go_error(err, EACCES, what);
+            return husk_go_error(err, EACCES, what);
         }
         /* A file the process may not execute (no x bit for its user, a noexec mount) fails
          * here, at create, as runc's lookup does; not later as an execve error that a
          * seccomp filter would be blamed for. */
         if (may_exec(prog) < 0)
-            return exec_error(err, errno, prog);
+            return husk_exec_error(err, errno, prog);
         snprintf(out, n, "%s", prog);
         return 0;
     }
@@ -205,7 +184,7 @@ int husk_proc_resolve(const struct husk_process *p, char *out, size_t n, struct 
         path = *end ? end + 1 : end;
     }
     if (saw_eacces)
-        return exec_error(err, EACCES, prog);
+        return husk_exec_error(err, EACCES, prog);
     return husk_err_set(err, 0, "exec: \"%s\": executable file not found in $PATH", prog);
 }
 
@@ -363,7 +342,7 @@ int husk_proc_prepare(struct husk_process *proc, const struct husk_config *c, st
         int e = errno;
         char what[4200];
         snprintf(what, sizeof what, "chdir to cwd (\"%s\") set in config.json", proc->cwd);
-        return go_error(err, e, what);
+        return husk_go_error(err, e, what);
     }
     if (proc->caps.set && husk_caps_apply(&proc->caps, err) < 0)
         return -1;
@@ -380,30 +359,6 @@ int husk_set_affinity(const char *list, const char *what, struct husk_err *err)
     if (sched_setaffinity(0, sizeof mask, (cpu_set_t *)mask) < 0)
         return husk_err_set(err, errno, "set %s \"%s\"", what, list);
     return 0;
-}
-
-/* the program's execve failed with `code`: the message, with a hint when the filter is the
- * likely cause (the program was found) */
-static void exec_failed(struct husk_err *err, int code, const char *prog, bool seccomp)
-{
-    exec_error(err, code, prog);
-    if ((code == EPERM || code == EACCES || code == ENOSYS) && seccomp)
-        husk_err_wrap(err, "linux.seccomp may block execve");
-}
-
-void husk_proc_exec_failed(struct sync_packet *p)
-{
-    struct husk_err e = {0};
-    if (p->msg[0] == 'c') {
-        /* the trampoline could not lower what husk_caps_carry raised: it did not exec */
-        husk_err_set(&e, p->value, "exec: \"%s\": restore the capabilities carried across husk's exec trampoline "
-                     "(linux.seccomp may block capget, capset or prctl)", p->msg + 1);
-    } else {
-        exec_failed(&e, p->value, p->msg + (p->msg[0] != '\0'), p->msg[0] == 's');
-    }
-    p->type = SYNC_ERROR;
-    p->value = e.code;
-    snprintf(p->msg, sizeof p->msg, "%s", e.msg);
 }
 
 int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const char *resolved, int sync,
@@ -448,7 +403,7 @@ int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const
     char *none[] = {NULL};
     syscall(SYS_execveat, trampoline, "", argv, proc->env.n ? proc->env.v : none, AT_EMPTY_PATH);
     int e = errno;
-    exec_error(err, e, proc->args.v[0]);
+    husk_exec_error(err, e, proc->args.v[0]);
     /* the filter we just loaded may allow execve but not execveat */
     if ((e == EPERM || e == EACCES || e == ENOSYS) && c->linux_.seccomp.set)
         husk_err_wrap(err, "linux.seccomp may block execveat, which husk's exec trampoline needs");

@@ -31,9 +31,6 @@ int husk_proc_resolve(const struct husk_process *proc, char *exe, size_t n, stru
  * `status`. */
 int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const char *resolved, int sync,
                    int trampoline, int status, struct husk_err *err);
-/* The SYNC_EXEC_FAILED packet made into SYNC_ERROR: runc's `exec: "prog": reason`. */
-struct sync_packet;
-void husk_proc_exec_failed(struct sync_packet *p);
 /* sched_setaffinity from a "0-3,7" list (execCPUAffinity). */
 int husk_set_affinity(const char *list, const char *what, struct husk_err *err);
 /* Terminal: --console-socket is connected by husk itself (create, exec), with its own

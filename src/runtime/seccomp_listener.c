@@ -2,7 +2,7 @@
  * listenerPath with a JSON payload, the fd by SCM_RIGHTS in the same sendmsg. */
 #include "husk/fdpass.h"
 #include "husk/jsonw.h"
-#include "init_internal.h"
+#include "seccomp_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
