@@ -1,0 +1,59 @@
+/* What `create`'s steps share (create.c: the lifecycle; create_spawn.c: the init's spawn and
+ * what husk does to it from outside). */
+#ifndef HUSK_CREATE_INTERNAL_H
+#define HUSK_CREATE_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "husk/cgroup.h"
+#include "husk/config.h"
+#include "husk/container.h"
+#include "husk/state.h"
+#include "init_internal.h"
+
+/* One create, from the bundle to the committed init. create_release undoes what a failed
+ * create acquired, and closes and frees what a successful one no longer needs. */
+struct create_ctx {
+    struct husk_create_opts o;  /* the caller's, with LISTEN_FDS' preserve_fds and the console */
+    char bundle[PATH_MAX], cfgpath[PATH_MAX + 16], rootfs[PATH_MAX];
+    struct husk_config *cfg;
+    /* ~95 KiB of fixed-size buffers, on the heap: on the stack they pushed every call below
+     * create onto pages of their own, each a page fault (only what is written is touched) */
+    struct create_mem {
+        struct husk_state st;
+        struct husk_cgroup cg;
+    } *mem;
+    int dirfd;          /* the state directory, locked (flock) until create returns */
+    int listen_fd;      /* start.sock (create without start), the init's copy until the clone */
+    int console;        /* the connected --console-socket, the init's copy until the clone */
+    int sv[2];          /* the sync pair: [0] ours, [1] the init's until the clone */
+    char *hook_state;   /* the state document the hooks see */
+    int *trees;         /* husk_rootfs_trees' slots */
+    size_t n_trees;
+    pid_t pid;          /* the init's */
+    bool own_child;     /* the init is our child (not the intermediate's): we reap it */
+    bool in_v2;         /* the clone placed the init in the cgroup2 directory already */
+    bool cg_made;       /* a failure removes the cgroups (or stops the systemd unit) */
+    bool relay;         /* run's stdio pipes replace the init's */
+    bool init_hooks;    /* createContainer/startContainer hooks: the init needs the state early */
+    unsigned long flags;    /* the namespaces the clone creates */
+    bool joins;             /* namespaces joined by path: the init is spawned via an intermediate */
+    struct init_args a;
+};
+
+/* create_spawn.c, in this order: */
+/* Socket activation (LISTEN_FDS) into the process's env and --preserve-fds. */
+int create_socket_activation(struct create_ctx *c, struct husk_err *err);
+/* The init's fds above the preserved range, the console socket connected, the tree slots,
+ * the namespace flags and the init's arguments. */
+int create_init_fds(struct create_ctx *c, struct husk_err *err);
+/* The clone (via an intermediate when namespaces are joined); closes the init's copies. */
+int create_spawn(struct create_ctx *c, struct husk_err *err);
+/* From outside, while the init waits for GO: cgroups, id maps, mount trees. */
+int create_configure(struct create_ctx *c, struct husk_err *err);
+/* GO with the state document, then the exec trampoline. */
+int create_go(struct create_ctx *c, struct husk_err *err);
+
+#endif
