@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <linux/mount.h>
-#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -49,46 +47,26 @@ int husk_proc_close_fds(const int *keep, size_t nkeep, int preserve_fds, struct 
     }
 }
 
-/* runtime-linux.md "/dev/console": the init's pty, bound on a file husk makes afresh in the
- * container's /dev. Never by name: a /dev/console the rootfs (or a process sharing /dev)
- * planted as a symlink would carry the bind to the file it names, and a FIFO would block the
- * open (CVE-2025-52565). The file is created exclusively, without following anything, and the
- * pty is attached to that fd. */
-static int bind_console(int slave, struct husk_err *err)
+int husk_proc_pty_open(const struct husk_process *p, int *master, int *slave, struct husk_err *err)
 {
-    AUTOCLOSE int dev = husk_open("/dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dev < 0)
-        return husk_err_set(err, errno, "open /dev for /dev/console");
-    if (unlinkat(dev, "console", 0) < 0 && errno != ENOENT)
-        return husk_err_set(err, errno, "replace /dev/console");
-    AUTOCLOSE int node = openat(dev, "console", O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0600);
-    if (node < 0)
-        return husk_err_set(err, errno, "create /dev/console");
-    AUTOCLOSE int tree = (int)syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-    if (tree < 0 || syscall(SYS_move_mount, tree, "", node, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-        return husk_err_set(err, errno, "bind the pty on /dev/console");
-    return 0;
-}
-
-int husk_proc_console(int sock, const struct husk_process *p, bool bind, struct husk_err *err)
-{
-    int master = husk_open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0)
+    *master = husk_open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (*master < 0)
         return husk_err_set(err, errno, "open /dev/ptmx");
-    if (unlockpt(master) < 0)
+    if (unlockpt(*master) < 0)
         return husk_err_set(err, errno, "unlockpt");
-    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
-    if (slave < 0)
+    *slave = ioctl(*master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (*slave < 0)
         return husk_err_set(err, errno, "open the pty peer");
     if (p->console_size.set) {
         struct winsize ws = {.ws_row = (unsigned short)p->console_size.height,
                              .ws_col = (unsigned short)p->console_size.width};
-        ioctl(slave, TIOCSWINSZ, &ws);
+        ioctl(*slave, TIOCSWINSZ, &ws);
     }
-    /* exec's process has the pty on its stdio and mounts nothing: a running container's
-     * /dev is the container's to change, and a second `exec -t` must work as the first. */
-    if (bind && bind_console(slave, err) < 0)
-        return -1;
+    return 0;
+}
+
+int husk_proc_pty_stdio(int sock, int master, int slave, struct husk_err *err)
+{
     /* runc's protocol: the fd with its name as the payload */
     if (husk_send_fd(sock, "/dev/ptmx", 9, master) < 0)
         return husk_err_set(err, errno, "send the pty to the console socket");
@@ -104,6 +82,16 @@ int husk_proc_console(int sock, const struct husk_process *p, bool bind, struct 
     if (slave > 2)
         close(slave);
     return 0;
+}
+
+/* exec's process has the pty on its stdio and mounts nothing: a running container's /dev is
+ * the container's to change, and a second `exec -t` must work as the first. */
+int husk_proc_console(int sock, const struct husk_process *p, struct husk_err *err)
+{
+    int master, slave;
+    if (husk_proc_pty_open(p, &master, &slave, err) < 0)
+        return -1;
+    return husk_proc_pty_stdio(sock, master, slave, err);
 }
 
 int husk_proc_connect_console(const char *path, struct husk_err *err)

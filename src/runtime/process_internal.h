@@ -35,9 +35,12 @@ int husk_proc_exec(struct husk_process *proc, const struct husk_config *c, const
 int husk_set_affinity(const char *list, const char *what, struct husk_err *err);
 /* Terminal: --console-socket is connected by husk itself (create, exec), with its own
  * identity, before any namespace is entered; then the process opens a pty in the container's
- * devpts, sends its master there and makes it its stdio; with bind_console (the init) also
- * binds it on /dev/console, never for exec. */
+ * devpts (husk_proc_pty_open), sends its master there and makes the peer its stdio and
+ * controlling terminal (husk_proc_pty_stdio). husk_proc_console does both (exec); the init
+ * binds the peer on its /dev/console in between (init.c), which no other process does. */
 int husk_proc_connect_console(const char *path, struct husk_err *err);
-int husk_proc_console(int sock, const struct husk_process *p, bool bind_console, struct husk_err *err);
+int husk_proc_pty_open(const struct husk_process *p, int *master, int *slave, struct husk_err *err);
+int husk_proc_pty_stdio(int sock, int master, int slave, struct husk_err *err);
+int husk_proc_console(int sock, const struct husk_process *p, struct husk_err *err);
 
 #endif
