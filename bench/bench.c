@@ -30,7 +30,8 @@
 #define MAX_ITER 1000
 #define MAX_RT 6
 
-struct sample { double wall_ms, cpu_ms, rss_mib; };
+/* husk_rss_mib: the largest VmHWM of husk's own processes, from a traced run (bench/spawn.c) */
+struct sample { double wall_ms, cpu_ms, rss_mib, husk_rss_mib; };
 
 enum kind {
     RUNTIME,    /* an OCI runtime's CLI */
@@ -47,6 +48,7 @@ struct runtime {
     bool ok;
     struct sample s[MAX_ITER];
     int n;
+    double husk_rss;          /* of the case's traced run, MiB; -1 when not traced */
 };
 
 static char workdir[256], bundle[300], rootdir[300], heavy[300], sleeper[300], dflt[300];
@@ -73,9 +75,11 @@ static double now_ms(void)
 static int spawn_req = -1, spawn_rep = -1;
 
 struct spawn_reply {
-    double wall_ms, cpu_ms, rss_mib;
+    double wall_ms, cpu_ms, rss_mib, husk_rss_mib;
     int status;
 };
+/* set around a case's traced run: the launcher runs its commands under ptrace */
+static bool trace_cmds;
 
 static int start_spawner(const char *path)
 {
@@ -131,9 +135,12 @@ static int run_cmd(char *const argv[], struct sample *acc)
         len += (uint32_t)l;
     }
     struct spawn_reply r;
-    if (write(spawn_req, &len, sizeof len) != sizeof len || write(spawn_req, buf, len) != (ssize_t)len ||
+    uint32_t hdr[2] = {len, trace_cmds ? 1u : 0u};
+    if (write(spawn_req, hdr, sizeof hdr) != sizeof hdr || write(spawn_req, buf, len) != (ssize_t)len ||
         read(spawn_rep, &r, sizeof r) != sizeof r)
         return -1;
+    if (r.husk_rss_mib > acc->husk_rss_mib)
+        acc->husk_rss_mib = r.husk_rss_mib;
     acc->wall_ms += r.wall_ms;
     acc->cpu_ms += r.cpu_ms;
     if (r.rss_mib > acc->rss_mib)
@@ -255,11 +262,10 @@ static int case_engine(struct runtime *rt, int i, struct sample *out, const char
     }
     static char before[64][80];
     int nb = 0;
-    bool first = i == 0 && !strcmp(rt->name, "husk");
-    if (first) {
-        floor_seccomp[0] = '\0';
+    /* the case's first run of husk (its traced run, or iteration 0) builds the program */
+    bool first = i == 0 && !strcmp(rt->name, "husk") && !floor_seccomp[0];
+    if (first)
         nb = cache_names(rt, before, 64);
-    }
     int r = run_bundle(rt, i, out, b, tag);
     if (first) {
         char after[64][80];
@@ -492,7 +498,8 @@ static double pct(double *v, int n, double p)
 static void report(const char *title, struct runtime *rts, int nrt, FILE *json, bool first_case)
 {
     printf("\n%s (%d iterations, interleaved)\n", title, iterations);
-    printf("  %-7s %9s %9s %9s %9s %9s %12s\n", "runtime", "median", "p10", "p90", "cpu", "peak RSS", "vs husk");
+    printf("  %-7s %9s %9s %9s %9s %9s %9s %12s\n", "runtime", "median", "p10", "p90", "cpu", "peak RSS", "husk RSS",
+           "vs husk");
     fprintf(json, "%s\n  \"%s\": {", first_case ? "" : ",", title);
     struct runtime *husk = &rts[0];
     for (int r = 0; r < nrt; r++) {
@@ -513,15 +520,20 @@ static void report(const char *title, struct runtime *rts, int nrt, FILE *json, 
         }
         double med = pct(wall, rt->n, 0.5), p10 = pct(wall, rt->n, 0.1), p90 = pct(wall, rt->n, 0.9);
         double cmed = pct(cpu, rt->n, 0.5), rmed = nr ? pct(ratio, nr, 0.5) : 0;
-        char rss_s[32] = "       -   ", rss_j[32] = "null";
+        char rss_s[32] = "       -   ", rss_j[32] = "null", own_s[32] = "       -   ", own_j[32] = "null";
         if (rt->kind != CLONE) {
             snprintf(rss_s, sizeof rss_s, "%7.2fMiB", rss);
             snprintf(rss_j, sizeof rss_j, "%.3f", rss);
         }
-        printf("  %-7s %7.2fms %7.2fms %7.2fms %7.2fms %s %11.2fx\n", rt->name, med, p10, p90, cmed, rss_s, rmed);
+        if (rt->husk_rss >= 0) {
+            snprintf(own_s, sizeof own_s, "%7.2fMiB", rt->husk_rss);
+            snprintf(own_j, sizeof own_j, "%.3f", rt->husk_rss);
+        }
+        printf("  %-7s %7.2fms %7.2fms %7.2fms %7.2fms %s %s %11.2fx\n", rt->name, med, p10, p90, cmed, rss_s, own_s,
+               rmed);
         fprintf(json, "%s\n    \"%s\": {\"median_ms\": %.3f, \"p10_ms\": %.3f, \"p90_ms\": %.3f, \"cpu_ms\": %.3f, "
-                      "\"peak_rss_mib\": %s, \"ratio_to_husk\": %.3f}",
-                r ? "," : "", rt->name, med, p10, p90, cmed, rss_j, rmed);
+                      "\"peak_rss_mib\": %s, \"husk_rss_mib\": %s, \"ratio_to_husk\": %.3f}",
+                r ? "," : "", rt->name, med, p10, p90, cmed, rss_j, own_j, rmed);
     }
     /* husk − floor, iteration by iteration: what husk costs beyond the same kernel work */
     for (int r = 0; r < nrt; r++) {
@@ -1107,6 +1119,20 @@ int main(int argc, char **argv)
                 start_sleepers(&rts[r], "bench-sleeper-%s", 1);
             if (cases[c].fn == case_state)
                 start_sleepers(&rts[r], "bench-many-%s-%d", many);
+        }
+        floor_seccomp[0] = '\0';
+        /* husk's own peak RSS: one untimed run of the case under the launcher's ptrace, before
+         * the timed ones (so it is the first, uncached seccomp build of an engine profile) */
+        for (int r = 0; r < nrt; r++) {
+            rts[r].husk_rss = -1;
+            if (spawn_req < 0 || !rts[r].ok || rts[r].kind != RUNTIME ||
+                (strcmp(rts[r].name, "husk") && strcmp(rts[r].name, "base")))
+                continue;
+            struct sample s = {0};
+            trace_cmds = true;
+            if (cases[c].fn(&rts[r], 0, &s) == 0)
+                rts[r].husk_rss = s.husk_rss_mib;
+            trace_cmds = false;
         }
         for (int i = 0; i < iterations; i++)
             for (int r = 0; r < nrt; r++) {
