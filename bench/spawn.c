@@ -133,9 +133,12 @@ static void note(pid_t pid, const char *when)
     double mib = strtol(p + 7, NULL, 10) / 1024.0;
     if (mib > peak)
         peak = mib;
-    if (verbose)
-        fprintf(stderr, "spawn: husk process %d%s at %s: VmHWM %.2f MiB\n", (int)pid, pid == root ? " (the command)" : "",
-                when, mib);
+    if (verbose) {   /* with what is mapped now: the heap (anonymous) and the binary's pages */
+        char *anon = strstr(buf, "\nRssAnon:"), *file = strstr(buf, "\nRssFile:");
+        fprintf(stderr, "spawn: husk process %d%s at %s: VmHWM %.2f MiB (now anon %.2f, file %.2f)\n", (int)pid,
+                pid == root ? " (the command)" : "", when, mib, anon ? strtol(anon + 9, NULL, 10) / 1024.0 : -1.0,
+                file ? strtol(file + 9, NULL, 10) / 1024.0 : -1.0);
+    }
 }
 
 static void resume(const struct tracee *t, int sig)

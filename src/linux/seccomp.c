@@ -1,4 +1,6 @@
 /* config-linux.md "Seccomp" → a libseccomp filter. */
+#include "husk/alloc.h"
+#include "husk/arena.h"
 #include "husk/fileio.h"
 #include "husk/log.h"
 #include "husk/security.h"
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int action(const char *name, uint64_t errno_ret, bool has_errno, uint32_t *out)
@@ -82,29 +85,124 @@ static void release(scmp_filter_ctx *c)
         seccomp_release(*c);
 }
 
-/* The libseccomp filter for s; *flags gets the seccomp(2) flags its load would use. */
+/* A filter with only the default action set, as husk wants it: libseccomp would set
+ * no_new_privs on load, and that is process.noNewPrivileges' call. */
+static scmp_filter_ctx new_ctx(uint32_t def, struct husk_err *err)
+{
+    scmp_filter_ctx ctx = seccomp_init(def);
+    if (!ctx) {
+        husk_err_set(err, 0, "seccomp: cannot initialise the filter");
+        return NULL;
+    }
+    int nnp = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+    if (nnp < 0) {
+        seccomp_release(ctx);
+        husk_err_set(err, -nnp, "seccomp: clear the no_new_privs attribute");
+        return NULL;
+    }
+    return ctx;
+}
+
+/* The rules of s added to ctx. With `whole` false (a filter of one architecture, to be
+ * merged), any rule libseccomp refuses returns 1, and the caller builds the filter whole
+ * instead, where a refusal is handled across all architectures at once as it always was. */
+static int add_rules(const struct husk_seccomp *s, uint32_t def, scmp_filter_ctx ctx, bool whole, bool quiet,
+                     bool *notify, struct husk_err *err)
+{
+    for (size_t i = 0; i < s->n_syscalls; i++) {
+        const struct husk_syscall *sc = &s->syscalls[i];
+        uint32_t act;
+        if (action(sc->action, sc->errno_ret.v, sc->errno_ret.set, &act) < 0)
+            return husk_err_set(err, 0, "config.json: .linux.seccomp.syscalls[%zu].action: unknown action \"%s\"", i,
+                                sc->action);
+        if (act == def)
+            continue;   /* libseccomp refuses rules equal to the default */
+        *notify |= act == SCMP_ACT_NOTIFY;
+        struct scmp_arg_cmp cmps[6];
+        unsigned n = 0;
+        for (size_t a = 0; a < sc->n_args && n < 6; a++) {
+            enum scmp_compare c;
+            if (op(sc->args[a].op, &c) < 0)
+                return husk_err_set(err, 0, "config.json: .linux.seccomp.syscalls[%zu].args[%zu].op: unknown operator \"%s\"",
+                                    i, a, sc->args[a].op);
+            cmps[n++] = (struct scmp_arg_cmp){sc->args[a].index, c, sc->args[a].value, sc->args[a].value_two};
+        }
+        for (size_t k = 0; k < sc->names.n; k++) {
+            int nr = seccomp_syscall_resolve_name(sc->names.v[k]);
+            if (nr == __NR_SCMP_ERROR) {
+                if (!quiet)
+                    husk_debug("seccomp: syscall \"%s\" is unknown here, skipped", sc->names.v[k]);
+                continue;
+            }
+            int r = seccomp_rule_add_array(ctx, act, nr, n, cmps);
+            if (r != 0 && !whole)
+                return 1;
+            if (r == -EINVAL && n > 1) {
+                /* Two conditions on one argument cannot be ANDed: add each as its own rule. */
+                for (unsigned j = 0; j < n && r != 0; j++)
+                    r = seccomp_rule_add_array(ctx, act, nr, 1, &cmps[j]);
+                for (unsigned j = 1; j < n; j++)
+                    seccomp_rule_add_array(ctx, act, nr, 1, &cmps[j]);
+            }
+            if (r < 0)
+                return husk_err_set(err, -r, "seccomp: add rule for \"%s\"", sc->names.v[k]);
+        }
+    }
+    return 0;
+}
+
+/* An architecture other than the native one, of its byte order (libseccomp merges only
+ * filters of one), or 0. */
+static uint32_t stand_in(void)
+{
+    static const uint32_t little[] = {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_AARCH64, SCMP_ARCH_ARM};
+    uint32_t native = seccomp_arch_native();
+    bool known = false;
+    for (size_t i = 0; i < sizeof little / sizeof *little; i++)
+        known |= little[i] == native;
+    for (size_t i = 0; known && i < sizeof little / sizeof *little; i++)
+        if (little[i] != native)
+            return little[i];
+    return 0;
+}
+
+/* The libseccomp filter for s; *flags gets the seccomp(2) flags its load would use.
+ *
+ * Every rule added to a filter of several architectures makes libseccomp 2.5 snapshot the
+ * whole rule database first and keep that copy (its "shadow" transaction) for the next rule:
+ * with Docker's profile (x86_64, x86, x32; 300 syscalls) that copy and the rules kept for it
+ * were ~0.5 MiB of the ~1 MiB a build took, and husk's peak RSS before the clone (which the
+ * init inherits) was 1.9 MiB. So each architecture gets a filter of its own, whose shadow is
+ * freed as it is merged into the one built (seccomp_merge moves the architecture's rules, in
+ * the order seccomp_arch_add would have put them: the same program, which
+ * tests/unit/test_seccomp.c checks). A rule that any one architecture refuses sends the
+ * build back to the single filter of all of them, whose refusals behave as they always did. */
 static int build(const struct husk_seccomp *s, scmp_filter_ctx *out, unsigned *flags, struct husk_err *err)
 {
     uint32_t def;
     if (action(s->default_action, s->default_errno_ret.v, s->default_errno_ret.set, &def) < 0)
         return husk_err_set(err, 0, "config.json: .linux.seccomp.defaultAction: unknown action \"%s\"",
                             s->default_action);
-    __attribute__((cleanup(release))) scmp_filter_ctx ctx = seccomp_init(def);
+    __attribute__((cleanup(release))) scmp_filter_ctx ctx = new_ctx(def, err);
     *flags = 0;
     if (!ctx)
-        return husk_err_set(err, 0, "seccomp: cannot initialise the filter");
-    /* libseccomp would set no_new_privs on load; that is process.noNewPrivileges' call. */
-    int nnp = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-    if (nnp < 0)
-        return husk_err_set(err, -nnp, "seccomp: clear the no_new_privs attribute");
+        return -1;
+    /* the architectures besides the native one seccomp_init added, in order, once each */
+    uint32_t more[32];
+    const char *more_name[32];
+    size_t n_more = 0;
     for (size_t i = 0; i < s->architectures.n; i++) {
         uint32_t a = arch(s->architectures.v[i]);
         if (!a)
             return husk_err_set(err, 0, "config.json: .linux.seccomp.architectures[%zu]: unknown architecture \"%s\"",
                                 i, s->architectures.v[i]);
-        int r = seccomp_arch_add(ctx, a);
-        if (r < 0 && r != -EEXIST)
-            return husk_err_set(err, -r, "seccomp: add architecture %s", s->architectures.v[i]);
+        bool seen = a == seccomp_arch_native();
+        for (size_t j = 0; j < n_more && !seen; j++)
+            seen = more[j] == a;
+        if (!seen && n_more < sizeof more / sizeof *more) {
+            more_name[n_more] = s->architectures.v[i];
+            more[n_more++] = a;
+        }
     }
     for (size_t i = 0; i < s->flags.n; i++) {
         const char *f = s->flags.v[i];
@@ -118,41 +216,65 @@ static int build(const struct husk_seccomp *s, scmp_filter_ctx *out, unsigned *f
             return husk_err_set(err, 0, "config.json: .linux.seccomp.flags[%zu]: unsupported flag \"%s\"", i, f);
     }
     bool notify = false;
-    for (size_t i = 0; i < s->n_syscalls; i++) {
-        const struct husk_syscall *sc = &s->syscalls[i];
-        uint32_t act;
-        if (action(sc->action, sc->errno_ret.v, sc->errno_ret.set, &act) < 0)
-            return husk_err_set(err, 0, "config.json: .linux.seccomp.syscalls[%zu].action: unknown action \"%s\"", i,
-                                sc->action);
-        if (act == def)
-            continue;   /* libseccomp refuses rules equal to the default */
-        notify |= act == SCMP_ACT_NOTIFY;
-        struct scmp_arg_cmp cmps[6];
-        unsigned n = 0;
-        for (size_t a = 0; a < sc->n_args && n < 6; a++) {
-            enum scmp_compare c;
-            if (op(sc->args[a].op, &c) < 0)
-                return husk_err_set(err, 0, "config.json: .linux.seccomp.syscalls[%zu].args[%zu].op: unknown operator \"%s\"",
-                                    i, a, sc->args[a].op);
-            cmps[n++] = (struct scmp_arg_cmp){sc->args[a].index, c, sc->args[a].value, sc->args[a].value_two};
+    int r;
+    if (n_more == 0) {
+        r = add_rules(s, def, ctx, true, false, &notify, err);
+    } else {
+        /* the native rules too in a filter of their own, merged into ctx while a stand-in
+         * architecture holds its place: rules never added to ctx itself, no copy kept */
+        scmp_filter_ctx nat = new_ctx(def, err);
+        if (!nat)
+            return -1;
+        r = add_rules(s, def, nat, false, false, &notify, err);
+        uint32_t hold = stand_in();
+        if (r == 0 && hold && seccomp_arch_add(ctx, hold) == 0 && seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE) == 0 &&
+            seccomp_merge(ctx, nat) == 0) {
+            nat = NULL;
+            if (seccomp_arch_remove(ctx, hold) != 0)
+                r = 1;
+        } else if (r == 0 && !hold) {
+            seccomp_release(ctx);
+            ctx = nat;   /* no stand-in for this architecture: the native filter is the target */
+            nat = NULL;
+        } else if (r == 0) {
+            r = 1;
         }
-        for (size_t k = 0; k < sc->names.n; k++) {
-            int nr = seccomp_syscall_resolve_name(sc->names.v[k]);
-            if (nr == __NR_SCMP_ERROR) {
-                husk_debug("seccomp: syscall \"%s\" is unknown here, skipped", sc->names.v[k]);
-                continue;
-            }
-            int r = seccomp_rule_add_array(ctx, act, nr, n, cmps);
-            if (r == -EINVAL && n > 1) {
-                /* Two conditions on one argument cannot be ANDed: add each as its own rule. */
-                for (unsigned j = 0; j < n && r != 0; j++)
-                    r = seccomp_rule_add_array(ctx, act, nr, 1, &cmps[j]);
-                for (unsigned j = 1; j < n; j++)
-                    seccomp_rule_add_array(ctx, act, nr, 1, &cmps[j]);
-            }
-            if (r < 0)
-                return husk_err_set(err, -r, "seccomp: add rule for \"%s\"", sc->names.v[k]);
+        if (nat)
+            seccomp_release(nat);
+    }
+    bool logged = r == 0;   /* the skipped names were logged once */
+    for (size_t i = 0; i < n_more && r == 0; i++) {
+        scmp_filter_ctx one = new_ctx(def, err);
+        if (!one)
+            return -1;
+        int e = seccomp_arch_add(one, more[i]);
+        if (e == 0)
+            e = seccomp_arch_remove(one, SCMP_ARCH_NATIVE);
+        if (e < 0) {
+            seccomp_release(one);
+            return husk_err_set(err, -e, "seccomp: add architecture %s", more_name[i]);
         }
+        r = add_rules(s, def, one, false, true, &notify, err);
+        if (r == 0 && seccomp_merge(ctx, one) == 0)
+            continue;   /* merged: `one` is released with its shadow */
+        seccomp_release(one);
+        if (r == 0)
+            r = 1;
+    }
+    if (r < 0)
+        return -1;
+    if (r > 0) {   /* the whole filter at once, as before */
+        seccomp_release(ctx);
+        if (!(ctx = new_ctx(def, err)))
+            return -1;
+        for (size_t i = 0; i < n_more; i++) {
+            int e = seccomp_arch_add(ctx, more[i]);
+            if (e < 0)
+                return husk_err_set(err, -e, "seccomp: add architecture %s", more_name[i]);
+        }
+        notify = false;
+        if (add_rules(s, def, ctx, true, logged, &notify, err) < 0)
+            return -1;
     }
     if (notify)
         *flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
@@ -318,6 +440,106 @@ static void cache_write(int dirfd, const char *name, const unsigned char key[HUS
         unlinkat(dirfd, tmp, 0);
 }
 
+static bool copy_strv(struct husk_arena *a, const struct husk_strv *from, struct husk_strv *to)
+{
+    to->n = from->n;
+    if (!(to->v = husk_arena_alloc(a, (from->n + 1) * sizeof *to->v)))
+        return false;
+    for (size_t i = 0; i < from->n; i++)
+        if (!(to->v[i] = husk_arena_strdup(a, from->v[i])))
+            return false;
+    return true;
+}
+
+/* What build() reads of s, copied into a: strings, lists and rules. */
+static bool copy_profile(struct husk_arena *a, const struct husk_seccomp *from, struct husk_seccomp *to)
+{
+    *to = (struct husk_seccomp){.set = from->set, .default_errno_ret = from->default_errno_ret,
+                                .n_syscalls = from->n_syscalls};
+    if (!(to->default_action = husk_arena_strdup(a, from->default_action)) ||
+        !copy_strv(a, &from->architectures, &to->architectures) || !copy_strv(a, &from->flags, &to->flags) ||
+        !(to->syscalls = husk_arena_alloc(a, (from->n_syscalls + 1) * sizeof *to->syscalls)))
+        return false;
+    for (size_t i = 0; i < from->n_syscalls; i++) {
+        const struct husk_syscall *f = &from->syscalls[i];
+        struct husk_syscall *t = &to->syscalls[i];
+        *t = (struct husk_syscall){.errno_ret = f->errno_ret, .n_args = f->n_args};
+        if (!copy_strv(a, &f->names, &t->names) || !(t->action = husk_arena_strdup(a, f->action)) ||
+            !(t->args = husk_arena_alloc(a, (f->n_args + 1) * sizeof *t->args)))
+            return false;
+        for (size_t k = 0; k < f->n_args; k++) {
+            t->args[k] = f->args[k];
+            if (!(t->args[k].op = husk_arena_strdup(a, f->args[k].op)))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* The program for s built and written to mfd by a child process, which reports
+ * {result, flags, error} over a pipe and exits. libseccomp's rule database and BPF generator
+ * take ~1 MiB for Docker's profile, and husk's allocator keeps what is freed: built here,
+ * that memory would stay in husk's peak RSS and in every process it then clones (the init
+ * inherits the pages). The child copies the profile to a heap of its own and unmaps the one
+ * it inherited (~0.25 MiB of husk's pages, the parsed config's among them), so its peak is
+ * little more than the build's. This runs only when the cache has no program for the
+ * profile (the first container of it). */
+static int build_apart(const struct husk_seccomp *s, int mfd, unsigned *flags, struct husk_err *err)
+{
+    struct reply {
+        int r;
+        unsigned flags;
+        struct husk_err err;
+    };
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return husk_err_set(err, errno, "seccomp: pipe for the filter build");
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(p[0]);
+        close(p[1]);
+        return husk_err_set(err, e, "seccomp: fork for the filter build");
+    }
+    if (pid == 0) {
+        static struct reply rep;
+        static struct husk_arena arena;
+        static struct husk_seccomp own;
+        scmp_filter_ctx ctx = NULL;
+        close(p[0]);
+        husk_alloc_new_heap();
+        if (!copy_profile(&arena, s, &own)) {
+            rep.r = husk_err_set(&rep.err, ENOMEM, "seccomp: copy the profile");
+        } else {
+            husk_alloc_drop_old();   /* s with it: only `own` from here */
+            rep.r = build(&own, &ctx, &rep.flags, &rep.err);
+        }
+        if (rep.r == 0) {
+            int r = seccomp_export_bpf(ctx, mfd);
+            if (r < 0)
+                rep.r = husk_err_set(&rep.err, -r, "seccomp: build the filter");
+        }
+        _exit(write(p[1], &rep, sizeof rep) == (ssize_t)sizeof rep ? 0 : 1);
+    }
+    close(p[1]);
+    static struct reply rep;
+    size_t n = 0;
+    for (ssize_t r; n < sizeof rep && ((r = read(p[0], (char *)&rep + n, sizeof rep - n)) > 0 || (r < 0 && errno == EINTR));)
+        n += r > 0 ? (size_t)r : 0;
+    close(p[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (n != sizeof rep)
+        return husk_err_set(err, 0, "seccomp: the filter build ended without a result");
+    if (rep.r < 0) {
+        *err = rep.err;
+        return -1;
+    }
+    *flags = rep.flags;
+    return 0;
+}
+
 int husk_seccomp_compile(struct husk_seccomp *s, int cache_dirfd, struct husk_err *err)
 {
     if (s->prog)
@@ -330,20 +552,20 @@ int husk_seccomp_compile(struct husk_seccomp *s, int cache_dirfd, struct husk_er
         if (cache_read(cache_dirfd, name, key, s))
             return 0;
     }
-    scmp_filter_ctx ctx = NULL;
     unsigned flags = 0;
-    if (build(s, &ctx, &flags, err) < 0)
-        return -1;
     /* libseccomp 2.5 exports to an fd only */
     int mfd = memfd_create("husk-seccomp", MFD_CLOEXEC);
-    int r = mfd < 0 ? -errno : seccomp_export_bpf(ctx, mfd);
-    seccomp_release(ctx);
-    off_t size = r == 0 ? lseek(mfd, 0, SEEK_END) : -1;
-    if (r < 0 || size <= 0 || size % (off_t)sizeof(struct sock_filter) ||
+    if (mfd < 0)
+        return husk_err_set(err, errno, "seccomp: build the filter");
+    if (build_apart(s, mfd, &flags, err) < 0) {
+        close(mfd);
+        return -1;
+    }
+    off_t size = lseek(mfd, 0, SEEK_END);
+    if (size <= 0 || size % (off_t)sizeof(struct sock_filter) ||
         size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
-        if (mfd >= 0)
-            close(mfd);
-        return husk_err_set(err, r < 0 ? -r : 0, "seccomp: build the filter");
+        close(mfd);
+        return husk_err_set(err, 0, "seccomp: build the filter");
     }
     s->prog = malloc((size_t)size);
     if (!s->prog || pread(mfd, s->prog, (size_t)size, 0) != size) {
