@@ -99,6 +99,16 @@ void *husk_alloc(size_t n)
         }
         size_t sz = class_sizes[c];
         if ((size_t)(carve_end[c] - carve[c]) < sz) {
+            /* Before a new unit, a freed block of a class up to 2.5 times as big: libseccomp
+             * frees its rule database's transaction copy (224- and 64-byte blocks, mixed
+             * with the live ones in their units) just before its BPF generator asks for
+             * thousands of 96-, 112- and 32-byte ones. The block stays its class's. */
+            for (size_t k = c + 1; k < NCLASS && class_sizes[k] <= sz * 5 / 2; k++)
+                if (free_list[k]) {
+                    char *p = free_list[k];
+                    free_list[k] = *(void **)p;
+                    return p;
+                }
             struct hdr *h = (struct hdr *)take_units(1);
             if (!h)
                 goto nomem;
@@ -183,7 +193,12 @@ void *husk_realloc(void *p, size_t n)
         h->size = len - HDR;
         return (char *)h + HDR;
     }
-    void *q = husk_alloc(n);
+    /* Growth by half again at least: a block grown a little at a time (libseccomp's program,
+     * one instruction block per realloc; yajl's arrays) moved through every unit count, and
+     * each size left its block behind for reuse: 1 + 2 + ... + 16 units touched for a 16 KiB
+     * program. */
+    size_t want = have + have / 2 > n ? have + have / 2 : n;
+    void *q = husk_alloc(want);
     if (q) {
         memcpy(q, p, have);
         husk_free(p);
