@@ -481,9 +481,9 @@ static bool copy_profile(struct husk_arena *a, const struct husk_seccomp *from, 
  * take ~1 MiB for Docker's profile, and husk's allocator keeps what is freed: built here,
  * that memory would stay in husk's peak RSS and in every process it then clones (the init
  * inherits the pages). The child copies the profile to a heap of its own and unmaps the one
- * it inherited (~0.25 MiB of husk's pages, the parsed config's among them), so its peak is
- * little more than the build's. This runs only when the cache has no program for the
- * profile (the first container of it). */
+ * it inherited (the parsed config's pages among them), so its peak is the build's and what
+ * any husk process has (its code, stack and static data). This runs only when the cache has
+ * no program for the profile (the first container of it). */
 static int build_apart(const struct husk_seccomp *s, int mfd, unsigned *flags, struct husk_err *err)
 {
     struct reply {
