@@ -106,8 +106,8 @@ static scmp_filter_ctx new_ctx(uint32_t def, struct husk_err *err)
 /* The rules of s added to ctx. With `whole` false (a filter of one architecture, to be
  * merged), any rule libseccomp refuses returns 1, and the caller builds the filter whole
  * instead, where a refusal is handled across all architectures at once as it always was. */
-static int add_rules(const struct husk_seccomp *s, uint32_t def, scmp_filter_ctx ctx, bool whole, bool quiet,
-                     bool *notify, struct husk_err *err)
+static int add_rules(const struct husk_seccomp *s, uint32_t def, scmp_filter_ctx ctx, bool whole, bool *notify,
+                     struct husk_err *err)
 {
     for (size_t i = 0; i < s->n_syscalls; i++) {
         const struct husk_syscall *sc = &s->syscalls[i];
@@ -129,11 +129,8 @@ static int add_rules(const struct husk_seccomp *s, uint32_t def, scmp_filter_ctx
         }
         for (size_t k = 0; k < sc->names.n; k++) {
             int nr = seccomp_syscall_resolve_name(sc->names.v[k]);
-            if (nr == __NR_SCMP_ERROR) {
-                if (!quiet)
-                    husk_debug("seccomp: syscall \"%s\" is unknown here, skipped", sc->names.v[k]);
-                continue;
-            }
+            if (nr == __NR_SCMP_ERROR)
+                continue;   /* logged by build() */
             int r = seccomp_rule_add_array(ctx, act, nr, n, cmps);
             if (r != 0 && !whole)
                 return 1;
@@ -155,15 +152,88 @@ static int add_rules(const struct husk_seccomp *s, uint32_t def, scmp_filter_ctx
  * filters of one), or 0. */
 static uint32_t stand_in(void)
 {
-    static const uint32_t little[] = {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_AARCH64, SCMP_ARCH_ARM};
     uint32_t native = seccomp_arch_native();
-    bool known = false;
-    for (size_t i = 0; i < sizeof little / sizeof *little; i++)
-        known |= little[i] == native;
-    for (size_t i = 0; known && i < sizeof little / sizeof *little; i++)
-        if (little[i] != native)
-            return little[i];
+    if (native == SCMP_ARCH_X86 || native == SCMP_ARCH_AARCH64 || native == SCMP_ARCH_ARM)
+        return SCMP_ARCH_X86_64;
+    return native == SCMP_ARCH_X86_64 ? SCMP_ARCH_X86 : 0;
+}
+
+/* s's architectures besides the native one seccomp_init adds (in order, once each), and the
+ * seccomp(2) flags its load would use. */
+static int arches_and_flags(const struct husk_seccomp *s, uint32_t more[32], const char *more_name[32],
+                            size_t *n_more, unsigned *flags, struct husk_err *err)
+{
+    *n_more = 0;
+    for (size_t i = 0; i < s->architectures.n; i++) {
+        uint32_t a = arch(s->architectures.v[i]);
+        if (!a)
+            return husk_err_set(err, 0, "config.json: .linux.seccomp.architectures[%zu]: unknown architecture \"%s\"",
+                                i, s->architectures.v[i]);
+        bool seen = a == seccomp_arch_native();
+        for (size_t j = 0; j < *n_more && !seen; j++)
+            seen = more[j] == a;
+        if (!seen && *n_more < 32) {
+            more_name[*n_more] = s->architectures.v[i];
+            more[(*n_more)++] = a;
+        }
+    }
+    *flags = 0;
+    for (size_t i = 0; i < s->flags.n; i++) {
+        const char *f = s->flags.v[i];
+        if (!strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC"))
+            *flags |= SECCOMP_FILTER_FLAG_TSYNC;
+        else if (!strcmp(f, "SECCOMP_FILTER_FLAG_LOG"))
+            *flags |= SECCOMP_FILTER_FLAG_LOG;
+        else if (!strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
+            *flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        else
+            return husk_err_set(err, 0, "config.json: .linux.seccomp.flags[%zu]: unsupported flag \"%s\"", i, f);
+    }
     return 0;
+}
+
+/* The rules of s for the native architecture and each of `more`, every one in a filter of
+ * its own merged into *ctx. The native rules are merged too, while a stand-in architecture
+ * holds *ctx's place (it may not be empty): no rule is ever added to *ctx itself, so no copy
+ * of it is kept. Returns 0, 1 when libseccomp refused something (build the whole filter
+ * instead), -1 on an error of the profile's. */
+static int build_apart_arches(const struct husk_seccomp *s, uint32_t def, scmp_filter_ctx *ctx, const uint32_t *more,
+                              size_t n_more, bool *notify, struct husk_err *err)
+{
+    scmp_filter_ctx nat = new_ctx(def, err);
+    if (!nat)
+        return -1;
+    int r = add_rules(s, def, nat, false, notify, err);
+    uint32_t hold = stand_in();
+    if (r == 0 && hold && seccomp_arch_add(*ctx, hold) == 0 && seccomp_arch_remove(*ctx, SCMP_ARCH_NATIVE) == 0 &&
+        seccomp_merge(*ctx, nat) == 0) {
+        nat = NULL;
+        if (seccomp_arch_remove(*ctx, hold) != 0)
+            r = 1;
+    } else if (r == 0 && !hold) {
+        seccomp_release(*ctx);
+        *ctx = nat;   /* no stand-in for this architecture: the native filter is the target */
+        nat = NULL;
+    } else if (r == 0) {
+        r = 1;
+    }
+    if (nat)
+        seccomp_release(nat);
+    for (size_t i = 0; i < n_more && r == 0; i++) {
+        scmp_filter_ctx one = new_ctx(def, err);
+        if (!one)
+            return -1;
+        if (seccomp_arch_add(one, more[i]) == 0 && seccomp_arch_remove(one, SCMP_ARCH_NATIVE) == 0)
+            r = add_rules(s, def, one, false, notify, err);
+        else
+            r = 1;
+        if (r == 0 && seccomp_merge(*ctx, one) == 0)
+            continue;   /* merged: `one` is released with its shadow */
+        seccomp_release(one);
+        if (r == 0)
+            r = 1;
+    }
+    return r;
 }
 
 /* The libseccomp filter for s; *flags gets the seccomp(2) flags its load would use.
@@ -187,80 +257,18 @@ static int build(const struct husk_seccomp *s, scmp_filter_ctx *out, unsigned *f
     *flags = 0;
     if (!ctx)
         return -1;
-    /* the architectures besides the native one seccomp_init added, in order, once each */
     uint32_t more[32];
     const char *more_name[32];
-    size_t n_more = 0;
-    for (size_t i = 0; i < s->architectures.n; i++) {
-        uint32_t a = arch(s->architectures.v[i]);
-        if (!a)
-            return husk_err_set(err, 0, "config.json: .linux.seccomp.architectures[%zu]: unknown architecture \"%s\"",
-                                i, s->architectures.v[i]);
-        bool seen = a == seccomp_arch_native();
-        for (size_t j = 0; j < n_more && !seen; j++)
-            seen = more[j] == a;
-        if (!seen && n_more < sizeof more / sizeof *more) {
-            more_name[n_more] = s->architectures.v[i];
-            more[n_more++] = a;
-        }
-    }
-    for (size_t i = 0; i < s->flags.n; i++) {
-        const char *f = s->flags.v[i];
-        if (!strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC"))
-            *flags |= SECCOMP_FILTER_FLAG_TSYNC;
-        else if (!strcmp(f, "SECCOMP_FILTER_FLAG_LOG"))
-            *flags |= SECCOMP_FILTER_FLAG_LOG;
-        else if (!strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
-            *flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-        else
-            return husk_err_set(err, 0, "config.json: .linux.seccomp.flags[%zu]: unsupported flag \"%s\"", i, f);
-    }
+    size_t n_more;
+    if (arches_and_flags(s, more, more_name, &n_more, flags, err) < 0)
+        return -1;
     bool notify = false;
-    int r;
-    if (n_more == 0) {
-        r = add_rules(s, def, ctx, true, false, &notify, err);
-    } else {
-        /* the native rules too in a filter of their own, merged into ctx while a stand-in
-         * architecture holds its place: rules never added to ctx itself, no copy kept */
-        scmp_filter_ctx nat = new_ctx(def, err);
-        if (!nat)
-            return -1;
-        r = add_rules(s, def, nat, false, false, &notify, err);
-        uint32_t hold = stand_in();
-        if (r == 0 && hold && seccomp_arch_add(ctx, hold) == 0 && seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE) == 0 &&
-            seccomp_merge(ctx, nat) == 0) {
-            nat = NULL;
-            if (seccomp_arch_remove(ctx, hold) != 0)
-                r = 1;
-        } else if (r == 0 && !hold) {
-            seccomp_release(ctx);
-            ctx = nat;   /* no stand-in for this architecture: the native filter is the target */
-            nat = NULL;
-        } else if (r == 0) {
-            r = 1;
-        }
-        if (nat)
-            seccomp_release(nat);
-    }
-    bool logged = r == 0;   /* the skipped names were logged once */
-    for (size_t i = 0; i < n_more && r == 0; i++) {
-        scmp_filter_ctx one = new_ctx(def, err);
-        if (!one)
-            return -1;
-        int e = seccomp_arch_add(one, more[i]);
-        if (e == 0)
-            e = seccomp_arch_remove(one, SCMP_ARCH_NATIVE);
-        if (e < 0) {
-            seccomp_release(one);
-            return husk_err_set(err, -e, "seccomp: add architecture %s", more_name[i]);
-        }
-        r = add_rules(s, def, one, false, true, &notify, err);
-        if (r == 0 && seccomp_merge(ctx, one) == 0)
-            continue;   /* merged: `one` is released with its shadow */
-        seccomp_release(one);
-        if (r == 0)
-            r = 1;
-    }
+    for (size_t i = 0; i < s->n_syscalls; i++)
+        for (size_t k = 0; k < s->syscalls[i].names.n; k++)
+            if (seccomp_syscall_resolve_name(s->syscalls[i].names.v[k]) == __NR_SCMP_ERROR)
+                husk_debug("seccomp: syscall \"%s\" is unknown here, skipped", s->syscalls[i].names.v[k]);
+    int r = n_more ? build_apart_arches(s, def, &ctx, more, n_more, &notify, err)
+                   : add_rules(s, def, ctx, true, &notify, err);
     if (r < 0)
         return -1;
     if (r > 0) {   /* the whole filter at once, as before */
@@ -273,7 +281,7 @@ static int build(const struct husk_seccomp *s, scmp_filter_ctx *out, unsigned *f
                 return husk_err_set(err, -e, "seccomp: add architecture %s", more_name[i]);
         }
         notify = false;
-        if (add_rules(s, def, ctx, true, logged, &notify, err) < 0)
+        if (add_rules(s, def, ctx, true, &notify, err) < 0)
             return -1;
     }
     if (notify)
@@ -486,20 +494,16 @@ static bool copy_profile(struct husk_arena *a, const struct husk_seccomp *from, 
  * no program for the profile (the first container of it). */
 static int build_apart(const struct husk_seccomp *s, int mfd, unsigned *flags, struct husk_err *err)
 {
-    struct reply {
-        int r;
-        unsigned flags;
-        struct husk_err err;
-    };
+    struct reply { int r; unsigned flags; struct husk_err err; };
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return husk_err_set(err, errno, "seccomp: pipe for the filter build");
     pid_t pid = fork();
     if (pid < 0) {
-        int e = errno;
+        husk_err_set(err, errno, "seccomp: fork for the filter build");
         close(p[0]);
         close(p[1]);
-        return husk_err_set(err, e, "seccomp: fork for the filter build");
+        return -1;
     }
     if (pid == 0) {
         static struct reply rep;
@@ -527,9 +531,8 @@ static int build_apart(const struct husk_seccomp *s, int mfd, unsigned *flags, s
     for (ssize_t r; n < sizeof rep && ((r = read(p[0], (char *)&rep + n, sizeof rep - n)) > 0 || (r < 0 && errno == EINTR));)
         n += r > 0 ? (size_t)r : 0;
     close(p[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
     if (n != sizeof rep)
         return husk_err_set(err, 0, "seccomp: the filter build ended without a result");
     if (rep.r < 0) {
