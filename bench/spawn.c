@@ -286,12 +286,16 @@ int main(void)
             (void)!write(go[1], "g", 1);
             close(go[1]);
         }
-        bool done = false;
+        bool done = false, traced = root != 0;
+        if (pid > 0 && !traced && ntracees)
+            root = pid;   /* not traced, but traced processes of an earlier request need serving */
         if (root) {
             for (pid_t w; !done && (w = wait4(-1, &status, __WALL, &ru)) > 0;)
                 done = handle(w, status);
-            r.husk_rss_mib = peak;
-            peak = 0;
+            if (traced) {
+                r.husk_rss_mib = peak;
+                peak = 0;
+            }
             root = 0;
         } else if (pid > 0) {
             done = wait4(pid, &status, 0, &ru) == pid;
