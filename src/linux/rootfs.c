@@ -19,179 +19,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-struct fdpath husk_fdpath(int fd)
-{
-    struct fdpath p;
-    snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
-    return p;
-}
-
-/* A path that has no symlinks left: any symlink now means a race, and fails. */
-static int openat2_resolve(int rootfd, const char *path, int flags)
-{
-    struct open_how how = {
-        .flags = (unsigned long long)(flags | O_CLOEXEC),
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-    };
-    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-}
-
-static int openat2_in_root(int rootfd, const char *path, int flags)
-{
-    struct open_how how = {
-        .flags = (unsigned long long)(flags | O_CLOEXEC),
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-    };
-    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-}
-
-/* `path` without ".", ".." or repeated slashes, ".." stopping at "/" (as RESOLVE_IN_ROOT does) */
-static void clean_path(const char *path, char *out, size_t n)
-{
-    size_t len = 0;
-    out[0] = '\0';
-    for (const char *p = path; *p;) {
-        while (*p == '/')
-            p++;
-        size_t c = strcspn(p, "/");
-        if (c == 0)
-            break;
-        if (c == 2 && p[0] == '.' && p[1] == '.') {
-            while (len > 0 && out[--len] != '/')
-                ;
-            out[len] = '\0';
-        } else if (!(c == 1 && p[0] == '.') && len + c + 2 <= n) {
-            out[len++] = '/';
-            memcpy(out + len, p, c);
-            len += c;
-            out[len] = '\0';
-        }
-        p += c;
-    }
-    if (len == 0)
-        snprintf(out, n, "/");
-}
-
-int husk_mkpath_in_root(int rootfd, const char *path, bool file, struct husk_err *err)
-{
-    return husk_resolve_in_root(rootfd, path, file, NULL, err);
-}
-
-int husk_opendir_in_root(int rootfd, const char *path, struct husk_err *err)
-{
-    /* an existing directory without symlinks opens as one in one call */
-    int fd = openat2_resolve(rootfd, path, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0)
-        return fd;
-    AUTOCLOSE int p = husk_mkpath_in_root(rootfd, path, false, err);
-    if (p < 0)
-        return -1;
-    if ((fd = openat(p, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0)
-        return husk_err_set(err, errno, "open `%s`", path);
-    return fd;
-}
-
-/* Walks `path` component by component as if rootfd were "/": symlinks (even dangling
- * ones, which openat2 cannot follow into missing directories) are expanded by hand and
- * resolved against the root, "..'" never climbs above it, missing directories are made. The
- * final open refuses any symlink, so a component swapped in meanwhile fails the call
- * instead of redirecting it. */
-int husk_resolve_in_root(int rootfd, const char *path, bool file, char resolved[4096], struct husk_err *err)
-{
-    /* The usual case, an existing path without symlinks: one call */
-    int fast = openat2_resolve(rootfd, path, O_PATH);
-    if (fast >= 0) {
-        if (resolved)
-            clean_path(path, resolved, 4096);
-        return fast;
-    }
-    char cur[4096] = "", rest[8192], link[4096];
-    if (snprintf(rest, sizeof rest, "%s", path) >= (int)sizeof rest)
-        return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
-    int links = 0;
-    for (;;) {
-        char *r = rest;
-        while (*r == '/')
-            r++;
-        if (!*r)
-            break;
-        char *slash = strchr(r, '/');
-        size_t clen = slash ? (size_t)(slash - r) : strlen(r);
-        char comp[256];
-        if (clen >= sizeof comp)
-            return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
-        memcpy(comp, r, clen);
-        comp[clen] = '\0';
-        bool last = slash == NULL || slash[strspn(slash, "/")] == '\0';
-        memmove(rest, r + clen, strlen(r + clen) + 1);
-        if (!strcmp(comp, "."))
-            continue;
-        if (!strcmp(comp, "..")) {
-            char *ls = strrchr(cur, '/');
-            if (ls)
-                *ls = '\0';
-            continue;
-        }
-        int dfd = openat2_resolve(rootfd, cur[0] ? cur : "/", O_PATH | O_DIRECTORY);
-        if (dfd < 0)
-            return husk_err_set(err, errno, "resolve `%s` in the rootfs", path);
-        struct stat sb;
-        if (fstatat(dfd, comp, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno != ENOENT) {
-                int e = errno;
-                close(dfd);
-                return husk_err_set(err, e, "resolve `%s` in the rootfs", path);
-            }
-            /* O_PATH fds cannot create: reopen the directory for mkdirat/openat. */
-            int wfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            int rc = -1;
-            if (wfd >= 0) {
-                if (last && file) {
-                    int f = openat(wfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0755);
-                    rc = f < 0 ? -1 : close(f);
-                } else {
-                    rc = mkdirat(wfd, comp, 0755);
-                }
-                if (rc < 0 && errno == EEXIST)
-                    rc = 0;
-                close(wfd);
-            }
-            if (rc < 0) {
-                int e = errno;
-                close(dfd);
-                return husk_err_set(err, e, "create `%s` in the rootfs", path);
-            }
-            close(dfd);
-            size_t l = strlen(cur);
-            snprintf(cur + l, sizeof cur - l, "/%s", comp);
-            continue;
-        }
-        if (S_ISLNK(sb.st_mode)) {
-            ssize_t n = readlinkat(dfd, comp, link, sizeof link - 1);
-            close(dfd);
-            if (n < 0 || ++links > 40)
-                return husk_err_set(err, n < 0 ? errno : ELOOP, "resolve `%s` in the rootfs", path);
-            link[n] = '\0';
-            char joined[8192];
-            if (snprintf(joined, sizeof joined, "%s/%s", link, rest) >= (int)sizeof joined)
-                return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
-            snprintf(rest, sizeof rest, "%s", joined);
-            if (link[0] == '/')
-                cur[0] = '\0';
-            continue;
-        }
-        close(dfd);
-        size_t l = strlen(cur);
-        snprintf(cur + l, sizeof cur - l, "/%s", comp);
-    }
-    int fd = openat2_resolve(rootfd, cur[0] ? cur : "/", O_PATH);
-    if (fd < 0)
-        return husk_err_set(err, errno, "resolve `%s` in the rootfs", path);
-    if (resolved)
-        snprintf(resolved, 4096, "%s", cur[0] ? cur : "/");
-    return fd;
-}
-
 static int set_propagation(const char *target, unsigned long prop, struct husk_err *err)
 {
     if (prop && mount(NULL, target, NULL, prop, NULL) < 0)
@@ -271,6 +98,117 @@ static int check_proc_mount(const struct husk_mount *m, const char *type, bool b
                                 "(and binds over the files lxcfs emulates)", m->destination, resolved);
 }
 
+/* proc and sysfs on a symlink could be pointed anywhere: refuse. The usual destination has
+ * no symlink at all: that one open is both the check and the target (what
+ * husk_resolve_in_root's first call would return), left in *tfd with `resolved` filled. */
+static int kernel_fs_target(const struct husk_mount *m, int rootfd, int *tfd, char resolved[4096],
+                            struct husk_err *err)
+{
+    struct stat sb;
+    *tfd = husk_openat2_resolve(rootfd, m->destination, O_PATH);
+    if (*tfd >= 0) {
+        if (fstat(*tfd, &sb) == 0 && !S_ISDIR(sb.st_mode))
+            return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
+        husk_clean_path(m->destination, resolved, 4096);
+        return 0;
+    }
+    AUTOCLOSE int l = husk_openat2_in_root(rootfd, m->destination, O_PATH | O_NOFOLLOW);
+    if (l >= 0 && fstat(l, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
+    return 0;
+}
+
+/* A tmpfs keeps the mode of the directory it covers unless mode= is given, as runc and crun do
+ * (engines mount tmpfs on image directories such as /tmp or /run and rely on it); on a
+ * directory husk makes, the tmpfs default (1777) stays. */
+static void tmpfs_keep_mode(const struct husk_mount *m, struct husk_mount_flags *f, int rootfd)
+{
+    if (strncmp(f->data, "mode=", 5) == 0 || strstr(f->data, ",mode="))
+        return;
+    AUTOCLOSE int pre = husk_openat2_in_root(rootfd, m->destination, O_PATH);
+    struct stat sb;
+    size_t used = strlen(f->data);
+    if (pre >= 0 && fstat(pre, &sb) == 0 && S_ISDIR(sb.st_mode))
+        snprintf(f->data + used, sizeof f->data - used, "%smode=%o", used ? "," : "",
+                 (unsigned)(sb.st_mode & 07777));
+}
+
+/* A bind: the source's clone attached (tree), or bound by path; then the options that a
+ * bind cannot take at once, by a remount of the new mount. */
+static int mount_bind(const struct husk_mount *m, const struct husk_mount_flags *f, int tree, const char *src,
+                      bool file, int tfd, int rootfd, struct husk_err *err)
+{
+    struct fdpath target = husk_fdpath(tfd);
+    if (tree >= 0 && syscall(SYS_move_mount, tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return husk_err_set(err, errno, "mount `%s` on `%s`: attach its copy of `%s`", m->source, m->destination, src);
+    if (tree < 0 && mount(src, target.s, NULL, MS_BIND | (f->rec ? MS_REC : 0), NULL) < 0)
+        return husk_err_set(err, errno, "bind mount `%s` on `%s`", src, m->destination);
+    /* The target fd still names the dir under the new mount; reopen it on top. */
+    AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, file, err);
+    if (top < 0)
+        return -1;
+    unsigned long want = f->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+    if (!want && !f->clear)
+        return 0;
+    target = husk_fdpath(top);
+    unsigned long keep = locked_flags(target.s) & ~f->clear;
+    if (mount(NULL, target.s, NULL, MS_BIND | MS_REMOUNT | want | keep, NULL) < 0)
+        return husk_err_set(err, errno, "remount `%s` with its options", m->destination);
+    return 0;
+}
+
+/* A new filesystem of `type` (tmpfs with tmpcopyup: the directory it covers copied in). */
+static int mount_fs(const struct husk_mount *m, const struct husk_mount_flags *f, const char *type, const char *src,
+                    int tfd, const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err)
+{
+    struct fdpath target = husk_fdpath(tfd);
+    unsigned long flags = f->flags & ~MS_REMOUNT;
+    const char *data = f->data[0] ? f->data : NULL;
+    AUTOCLOSE int under = -1;
+    if (f->tmpcopyup) {
+        if (!type || strcmp(type, "tmpfs"))
+            return husk_err_set(err, 0, "mount `%s`: tmpcopyup applies to tmpfs only", m->destination);
+        under = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (under < 0)
+            return husk_err_set(err, errno, "mount `%s`: open the directory to copy up", m->destination);
+    }
+    if (mount(src, target.s, type, flags, data) < 0) {
+        int e = errno;
+        if (e == EPERM && o->userns && type && !strcmp(type, "sysfs"))
+            return husk_mount_sysfs_bind(rootfd, m->destination, flags, err);
+        /* mqueue/devpts refuse some data options in nested namespaces; retry bare. */
+        if (!(e == EINVAL && data && mount(src, target.s, type, flags, NULL) == 0))
+            return husk_err_set(err, e, "mount `%s` (type %s) on `%s`", src, type ? type : "none", m->destination);
+    }
+    if (under < 0)
+        return 0;
+    AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, false, err);
+    AUTOCLOSE int topdir = top < 0 ? -1 : openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (topdir < 0 || husk_copy_tree(under, topdir, err) < 0)
+        return husk_err_wrap(err, "mount `%s`", m->destination);
+    return 0;
+}
+
+/* What applies to the mount once it is there: recursive attributes, then propagation. */
+static int mount_finish(const struct husk_mount *m, const struct husk_mount_flags *f, bool file, int rootfd,
+                        struct husk_err *err)
+{
+    if (f->rattr_set || f->rattr_clr) {
+        AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, file, err);
+        if (top < 0 || husk_mount_rattrs(top, f, m->destination, err) < 0)
+            return -1;
+    }
+    if (!f->propagation)
+        return 0;
+    AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, file, err);
+    if (top < 0)
+        return -1;
+    struct fdpath target = husk_fdpath(top);
+    if (set_propagation(target.s, f->propagation, err) < 0)
+        return husk_err_wrap(err, "mount `%s`", m->destination);
+    return 0;
+}
+
 /* tree: the source as create cloned it (husk_mount_trees), attached instead of a bind by
  * path, or -1 */
 static int do_mount(const struct husk_mount *m, int tree,
@@ -293,103 +231,26 @@ static int do_mount(const struct husk_mount *m, int tree,
         return husk_err_set(err, errno, "mount `%s` on `%s`: source `%s`", m->source, m->destination, src);
     char resolved[4096];
     AUTOCLOSE int tfd = -1;
-    /* proc and sysfs on a symlink could be pointed anywhere: refuse. */
-    if (type && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0)) {
-        struct stat sb;
-        /* The usual destination has no symlink at all: that one open is both the check and
-         * the target (what husk_resolve_in_root's first call would return) */
-        tfd = openat2_resolve(rootfd, m->destination, O_PATH);
-        if (tfd >= 0) {
-            if (fstat(tfd, &sb) == 0 && !S_ISDIR(sb.st_mode))
-                return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
-            clean_path(m->destination, resolved, sizeof resolved);
-        } else {
-            AUTOCLOSE int l = openat2_in_root(rootfd, m->destination, O_PATH | O_NOFOLLOW);
-            if (l >= 0 && fstat(l, &sb) == 0 && !S_ISDIR(sb.st_mode))
-                return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
-        }
-    }
-    /* A tmpfs keeps the mode of the directory it covers unless mode= is given, as runc and
-     * crun do (engines mount tmpfs on image directories such as /tmp or /run and rely on it);
-     * on a directory husk makes, the tmpfs default (1777) stays. */
-    if (type && strcmp(type, "tmpfs") == 0 && strncmp(f.data, "mode=", 5) != 0 && !strstr(f.data, ",mode=")) {
-        AUTOCLOSE int pre = openat2_in_root(rootfd, m->destination, O_PATH);
-        struct stat sb;
-        size_t used = strlen(f.data);
-        if (pre >= 0 && fstat(pre, &sb) == 0 && S_ISDIR(sb.st_mode))
-            snprintf(f.data + used, sizeof f.data - used, "%smode=%o", used ? "," : "",
-                     (unsigned)(sb.st_mode & 07777));
-    }
+    if (type && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0) &&
+        kernel_fs_target(m, rootfd, &tfd, resolved, err) < 0)
+        return -1;
+    if (type && strcmp(type, "tmpfs") == 0)
+        tmpfs_keep_mode(m, &f, rootfd);
     if (tfd < 0 && (tfd = husk_resolve_in_root(rootfd, m->destination, file, resolved, err)) < 0)
         return husk_err_wrap(err, "mount `%s`", m->destination);
     if (check_proc_mount(m, type, f.bind, src, tree, resolved, tfd, err) < 0)
         return -1;
-    struct fdpath target = husk_fdpath(tfd);
     if (type && strcmp(type, "cgroup") == 0)
         return husk_mount_cgroup(m, &f, tfd, o, rootfd, err);
     if (f.idmap && !f.bind)
         return husk_err_set(err, 0, "mount `%s`: idmap applies to bind mounts only", m->destination);
     if (f.bind && f.idmap && tree < 0)
         return husk_err_set(err, 0, "mount `%s`: idmapped mounts need a new mount namespace", m->destination);
-    if (f.bind) {
-        if (tree >= 0 && syscall(SYS_move_mount, tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-            return husk_err_set(err, errno, "mount `%s` on `%s`: attach its copy of `%s`", m->source, m->destination, src);
-        if (tree < 0 && mount(src, target.s, NULL, MS_BIND | (f.rec ? MS_REC : 0), NULL) < 0)
-            return husk_err_set(err, errno, "bind mount `%s` on `%s`", src, m->destination);
-        /* The target fd still names the dir under the new mount; reopen it on top. */
-        close(tfd);
-        tfd = husk_mkpath_in_root(rootfd, m->destination, file, err);
-        if (tfd < 0)
-            return -1;
-        target = husk_fdpath(tfd);
-        unsigned long want = f.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-        if (want || f.clear) {
-            unsigned long keep = locked_flags(target.s) & ~f.clear;
-            if (mount(NULL, target.s, NULL, MS_BIND | MS_REMOUNT | want | keep, NULL) < 0)
-                return husk_err_set(err, errno, "remount `%s` with its options", m->destination);
-        }
-    } else {
-        unsigned long flags = f.flags & ~MS_REMOUNT;
-        const char *data = f.data[0] ? f.data : NULL;
-        AUTOCLOSE int under = -1;
-        if (f.tmpcopyup) {
-            if (!type || strcmp(type, "tmpfs"))
-                return husk_err_set(err, 0, "mount `%s`: tmpcopyup applies to tmpfs only", m->destination);
-            under = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (under < 0)
-                return husk_err_set(err, errno, "mount `%s`: open the directory to copy up", m->destination);
-        }
-        if (mount(src, target.s, type, flags, data) < 0) {
-            int e = errno;
-            if (e == EPERM && o->userns && type && !strcmp(type, "sysfs"))
-                return husk_mount_sysfs_bind(rootfd, m->destination, flags, err);
-            /* mqueue/devpts refuse some data options in nested namespaces; retry bare. */
-            if (!(e == EINVAL && data && mount(src, target.s, type, flags, NULL) == 0))
-                return husk_err_set(err, e, "mount `%s` (type %s) on `%s`", src, type ? type : "none",
-                                    m->destination);
-        }
-        if (under >= 0) {
-            AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, false, err);
-            AUTOCLOSE int topdir = top < 0 ? -1 : openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (topdir < 0 || husk_copy_tree(under, topdir, err) < 0)
-                return husk_err_wrap(err, "mount `%s`", m->destination);
-        }
-    }
-    if (f.rattr_set || f.rattr_clr) {
-        AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, file, err);
-        if (top < 0 || husk_mount_rattrs(top, &f, m->destination, err) < 0)
-            return -1;
-    }
-    if (f.propagation) {
-        close(tfd);
-        tfd = husk_mkpath_in_root(rootfd, m->destination, file, err);
-        if (tfd < 0)
-            return -1;
-        target = husk_fdpath(tfd);
-        if (set_propagation(target.s, f.propagation, err) < 0)
-            return husk_err_wrap(err, "mount `%s`", m->destination);
-    }
-    return 0;
+    int rc = f.bind ? mount_bind(m, &f, tree, src, file, tfd, rootfd, err)
+                    : mount_fs(m, &f, type, src, tfd, o, rootfd, err);
+    if (rc < 0)
+        return -1;
+    return mount_finish(m, &f, file, rootfd, err);
 }
 
 /* linux.rootfsPropagation as MS_* flags, 0 when unset (validate.c checked the name). */

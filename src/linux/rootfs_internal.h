@@ -8,6 +8,14 @@
 struct fdpath { char s[40]; };
 struct fdpath husk_fdpath(int fd);
 
+/* openat2 of path inside rootfd (RESOLVE_IN_ROOT), O_CLOEXEC added: _resolve refuses any
+ * symlink on the way (a path that should have none left: one now means a race), _in_root
+ * follows them, within the root. Raw results (-1 and errno). */
+int husk_openat2_resolve(int rootfd, const char *path, int flags);
+int husk_openat2_in_root(int rootfd, const char *path, int flags);
+/* `path` without ".", ".." or repeated slashes, ".." stopping at "/" (as RESOLVE_IN_ROOT does) */
+void husk_clean_path(const char *path, char *out, size_t n);
+
 int husk_rootfs_devices(const struct husk_config *c, const struct husk_rootfs_opts *o, int rootfd,
                         struct husk_err *err);
 int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags *f, int target_fd,
