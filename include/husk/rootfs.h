@@ -59,6 +59,8 @@ struct husk_mount_flags {
     char data[4096];              /* filesystem-specific options, comma separated */
 };
 int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_flags *out, struct husk_err *err);
+/* A propagation option ("rslave", ...) as MS_* flags (MS_REC for r*), 0 for any other name. */
+unsigned long husk_mount_propagation_lookup(const char *name);
 /* One mount(2) flag option ("nosuid", "rw", ...): its MS_* flag and whether it clears it. */
 bool husk_mount_flag_lookup(const char *name, unsigned long *flag, bool *clears);
 /* Every mount option husk understands (for `features`); returns the count. */

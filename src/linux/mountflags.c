@@ -1,6 +1,7 @@
 /* Mount option strings → mount(2) flags, propagation, recursive attributes and fs data. */
 #include "husk/rootfs.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/mount.h>
@@ -54,6 +55,14 @@ static const struct { const char *name; unsigned long flag; bool clears; } kerne
     {"nosymfollow", MS_NOSYMFOLLOW, false}, {"symfollow", MS_NOSYMFOLLOW, true},
 };
 
+unsigned long husk_mount_propagation_lookup(const char *name)
+{
+    for (size_t k = 0; k < sizeof prop_opts / sizeof *prop_opts; k++)
+        if (strcmp(name, prop_opts[k].name) == 0)
+            return prop_opts[k].prop | (prop_opts[k].rec ? MS_REC : 0);
+    return 0;
+}
+
 bool husk_mount_flag_lookup(const char *name, unsigned long *flag, bool *clears)
 {
     for (size_t k = 0; k < sizeof kernel_opts / sizeof *kernel_opts; k++)
@@ -83,7 +92,10 @@ size_t husk_mount_option_names(const char **out, size_t max)
 
 int husk_mount_flags_parse(const struct husk_strv *options, struct husk_mount_flags *out, struct husk_err *err)
 {
-    memset(out, 0, sizeof *out);
+    /* data is a string: zeroing all 4 KiB of it put two fresh stack pages (copy-on-write
+     * faults in the container's init) under every mount */
+    memset(out, 0, offsetof(struct husk_mount_flags, data));
+    out->data[0] = '\0';
     size_t dlen = 0;
     for (size_t i = 0; i < options->n; i++) {
         const char *o = options->v[i];

@@ -222,10 +222,15 @@ static int do_mount(const struct husk_mount *m, int tree,
         f.bind = true;
         type = NULL;
     }
-    char srcbuf[8192];
+    /* binds only, on the heap: 8 KiB more of stack would push every call below onto pages
+     * of their own (each a fault in the init) */
+    const size_t srclen = 8192;
+    AUTOFREE char *srcbuf = f.bind ? malloc(srclen) : NULL;
+    if (f.bind && !srcbuf)
+        return husk_err_set(err, ENOMEM, "mount `%s`", m->destination);
     const char *src = m->source ? m->source : (type ? type : "none");
     if (f.bind)
-        src = husk_bind_source(m, o->bundle, srcbuf, sizeof srcbuf);
+        src = husk_bind_source(m, o->bundle, srcbuf, srclen);
     bool file = f.bind && !is_dir_source(src, tree);
     if (f.bind && tree < 0 && access(src, F_OK) < 0)
         return husk_err_set(err, errno, "mount `%s` on `%s`: source `%s`", m->source, m->destination, src);
@@ -257,12 +262,7 @@ static int do_mount(const struct husk_mount *m, int tree,
 static unsigned long rootfs_propagation(const struct husk_config *c)
 {
     const char *rp = c->linux_.rootfs_propagation;
-    if (!rp || !*rp)
-        return 0;
-    struct husk_strv one = {.v = (char **)&rp, .n = 1};
-    struct husk_mount_flags f;
-    struct husk_err ignored = {0};
-    return husk_mount_flags_parse(&one, &f, &ignored) < 0 ? 0 : f.propagation;
+    return rp && *rp ? husk_mount_propagation_lookup(rp) : 0;
 }
 
 /* What "/" of the new mount namespace (still the host's tree) is made before anything is

@@ -361,13 +361,15 @@ static int cgroup_opts(const char *data, bool v1, bool v2, char *v2data, size_t 
  * own cgroup there (it is in its cgroups by now; `self` is its /proc/self/cgroup read now, not
  * a copy from before the move), so the container never sees its parents, their siblings or
  * the hierarchy's release_agent, as runc shows it on v1. */
-static int mount_hierarchy(const struct husk_cgroup_mount *h, const char *dest, unsigned long mf, const char *v2data,
-                           const struct husk_rootfs_opts *o, const char *self, int rootfd, struct husk_err *err)
+static int mount_hierarchy(const struct husk_cgroup_mount *h, const char *dest, int dest_fd, unsigned long mf,
+                           const char *v2data, const struct husk_rootfs_opts *o, const char *self, int rootfd,
+                           struct husk_err *err)
 {
-    AUTOCLOSE int dfd = husk_mkpath_in_root(rootfd, dest, false, err);
-    if (dfd < 0)
+    /* dest_fd: dest as the caller resolved it, or -1 */
+    AUTOCLOSE int dfd = dest_fd < 0 ? husk_mkpath_in_root(rootfd, dest, false, err) : -1;
+    if (dest_fd < 0 && dfd < 0)
         return -1;
-    struct fdpath d = husk_fdpath(dfd);
+    struct fdpath d = husk_fdpath(dest_fd < 0 ? dfd : dest_fd);
     char own[4096], src[8400];
     if (o->cgroupns) {
         if (mount("cgroup", d.s, h->v2 ? "cgroup2" : "cgroup", mf, h->v2 ? (v2data[0] ? v2data : NULL) : h->ctrls) == 0)
@@ -412,15 +414,19 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
     unsigned long flags = (f->flags & ~(MS_RDONLY | MS_REMOUNT | MS_BIND | MS_REC)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
     bool ro = f->flags & MS_RDONLY;
     unsigned long mf = flags | (ro ? MS_RDONLY : 0);
-    struct husk_cgroup_mount hs[HUSK_CG_MAX];
-    int n = husk_cgroup_mounts(hs, HUSK_CG_MAX);
-    if (n < 0)
-        return husk_err_set(err, errno, "read mountinfo");
-    char self[8192] = "";
+    /* the 67 KiB table on the heap, and the buffers below not zeroed: in the container's init
+     * every stack page first written is a page fault */
+    int n;
+    AUTOFREE struct husk_cgroup_mount *hs = husk_cgroup_mounts_alloc(&n, err);
+    if (!hs)
+        return -1;
+    char self[8192];
+    self[0] = '\0';
     if (!o->cgroupns && husk_read_file("/proc/self/cgroup", self, sizeof self) < 0)
         return husk_err_set(err, errno, "read /proc/self/cgroup");
     bool pure_v2 = n == 1 && hs[0].v2 && strcmp(hs[0].mountpoint, "/sys/fs/cgroup") == 0;
-    char v2data[4096] = "";
+    char v2data[4096];
+    v2data[0] = '\0';
     if (pure_v2 && o->cgroupns)
         snprintf(v2data, sizeof v2data, "%s", f->data);   /* the mount itself is the kernel's check */
     else {
@@ -431,7 +437,7 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
             return -1;
     }
     if (pure_v2)
-        return mount_hierarchy(&hs[0], m->destination, mf, v2data, o, self, rootfd, err);
+        return mount_hierarchy(&hs[0], m->destination, target_fd, mf, v2data, o, self, rootfd, err);
 
     struct fdpath t = husk_fdpath(target_fd);
     if (mount("tmpfs", t.s, "tmpfs", flags, "mode=755") < 0)
@@ -442,7 +448,7 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
             continue;
         char dest[4200];
         snprintf(dest, sizeof dest, "%s%s", m->destination, name);
-        if (mount_hierarchy(&hs[i], dest, mf, v2data, o, self, rootfd, err) < 0)
+        if (mount_hierarchy(&hs[i], dest, -1, mf, v2data, o, self, rootfd, err) < 0)
             return -1;
     }
     if (ro) {

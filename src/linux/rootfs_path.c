@@ -153,6 +153,42 @@ static int walk_next(struct walk *w, char comp[256], bool *last, struct husk_err
     return 1;
 }
 
+/* The usual missing destination (/dev/pts, /dev/shm, ...): only its last component is
+ * missing, under a parent without symlinks. Made in that parent, opened without following
+ * anything: 4 syscalls where the walk takes 10. -1 (nothing reported) sends the caller to
+ * the walk, which copes with everything else; only plain paths, so that the walk's order
+ * of making and climbing ("a/new/../b" makes "new") stays the one rule. */
+static int create_last(int rootfd, const char *path, bool file, char *resolved)
+{
+    char clean[4096];
+    if (strlen(path) >= sizeof clean - 1)
+        return -1;
+    for (const char *p = path; (p = strchr(p, '.')) != NULL; p++)
+        if ((p == path || p[-1] == '/') && (p[1] == '/' || !p[1] || (p[1] == '.' && (p[2] == '/' || !p[2]))))
+            return -1;
+    husk_clean_path(path, clean, sizeof clean);
+    char *slash = strrchr(clean, '/');
+    if (!slash[1])
+        return -1;
+    *slash = '\0';
+    AUTOCLOSE int pfd = husk_openat2_resolve(rootfd, clean[0] ? clean : "/", O_RDONLY | O_DIRECTORY);
+    *slash = '/';
+    if (pfd < 0)
+        return -1;
+    const char *name = slash + 1;
+    if (file) {
+        int f = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0755);
+        if (f < 0 || close(f) < 0)
+            return -1;
+    } else if (mkdirat(pfd, name, 0755) < 0) {
+        return -1;
+    }
+    int fd = husk_openat2_resolve(pfd, name, O_PATH);
+    if (fd >= 0 && resolved)
+        snprintf(resolved, 4096, "%s", clean);
+    return fd;
+}
+
 /* Walks `path` component by component as if rootfd were "/": symlinks (even dangling
  * ones, which openat2 cannot follow into missing directories) are expanded by hand and
  * resolved against the root, ".." never climbs above it, missing directories are made. The
@@ -167,6 +203,8 @@ int husk_resolve_in_root(int rootfd, const char *path, bool file, char resolved[
             husk_clean_path(path, resolved, 4096);
         return fast;
     }
+    if (errno == ENOENT && (fast = create_last(rootfd, path, file, resolved)) >= 0)
+        return fast;
     struct walk w = {.path = path};
     if (snprintf(w.rest, sizeof w.rest, "%s", path) >= (int)sizeof w.rest)
         return husk_err_set(err, ENAMETOOLONG, "resolve `%s`", path);
