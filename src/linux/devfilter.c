@@ -2,14 +2,15 @@
  * linux.resources.devices, attached to the container's cgroup (config-linux.md "Device
  * allowlist"; the v1 devices controller's semantics: the last matching rule decides).
  *
- * The kernel's verifier, not the program, is the cost: it walks every path and keeps a state
- * at each jump target, and a register narrowed by one rule's comparison (major == 1) makes
- * the next rule's states differ, so the same code is walked again. Here each rule loads what
- * it compares from the context itself, so at every rule's start only the context pointer is
- * live and one walk suffices; rules that an earlier-deciding rule covers are left out, and
- * consecutive rules with one verdict share their type check and their exit. Docker's rules
- * (8 of its own and runc's 11 implicit ones): 100 instructions, 434 walked and 0.40-0.59 ms
- * of verification here became 72, 153 and 0.18-0.26 ms (bench/README.md). */
+ * The kernel's verifier, not the program, is the cost: it pushes a state at every conditional
+ * jump and walks both sides, and a register narrowed by a comparison (major == 1) makes the
+ * states that meet later differ, so code is walked again. Here no rule branches: each one's
+ * comparison is arithmetic (emit_match), a run of rules with one verdict collects its matches
+ * in a register, and one jump per run decides, so the walk is one pass. Rules that an
+ * earlier-deciding rule covers are left out. Docker's rules (8 of its own and runc's 11
+ * implicit ones): 100 instructions, 434 walked and 0.40-0.59 ms of verification; with a
+ * branch per comparison reloading from the context, 72 and 153 (0.12 ms of CPU); now 124
+ * and 128 (0.08 ms; bench/README.md). */
 #include "cgroup_internal.h"
 #include "husk/fileio.h"
 
@@ -107,36 +108,49 @@ static void emit(struct emitter *e, struct bpf_insn i)
     e->n++;
 }
 
-/* One rule of a type already checked: compare what it names, load by load, each mismatch a
- * jump to the next rule; a match jumps to the verdict. */
-static void emit_rule(struct emitter *e, const struct rule *r)
+/* Whether the request matches r, with no branch: what r names is compared as
+ * (type ^ T) | (access & ~allowed) | (major ^ M) | (minor ^ m), a u32 that is zero on a
+ * match, so r0 - 1 (64-bit) has bit 63 set on a match and on no mismatch. A comparison that
+ * branches makes the verifier push a state and walk both sides; a value compared this way
+ * narrows no register, and one walk covers the run (32-bit ALU for the terms: the context's
+ * fields are u32). r7 and r8 hold type ^ CHAR and type ^ BLOCK. Returns false for a rule
+ * that names nothing: it matches every request. */
+static bool emit_match(struct emitter *e, const struct rule *r)
 {
-    struct bpf_insn blk[6];
-    int n = 0;
-    if (r->access != RWM) {   /* the request must be a subset of the rule's access */
-        blk[n++] = INSN(BPF_LDX | BPF_MEM | BPF_H, BPF_REG_3, BPF_REG_1, OFF_ACCESS, 0);
-        blk[n++] = INSN(BPF_JMP | BPF_JSET | BPF_K, BPF_REG_3, 0, 0, ~r->access & RWM);
+    struct { int off, size, op, imm; } terms[3];
+    int nt = 0;
+    bool typed = r->type == 'c' || r->type == 'b';
+    if (typed)
+        emit(e, INSN(BPF_ALU | BPF_MOV | BPF_X, BPF_REG_0, r->type == 'c' ? BPF_REG_7 : BPF_REG_8, 0, 0));
+    if (r->access != RWM)   /* the request must be a subset of the rule's access */
+        terms[nt++] = (typeof(terms[0])){OFF_ACCESS, BPF_H, BPF_AND, ~r->access & RWM};
+    if (r->major >= 0)
+        terms[nt++] = (typeof(terms[0])){4, BPF_W, BPF_XOR, (int)(unsigned)r->major};
+    if (r->minor >= 0)
+        terms[nt++] = (typeof(terms[0])){8, BPF_W, BPF_XOR, (int)(unsigned)r->minor};
+    for (int t = 0; t < nt; t++) {
+        int dst = t == 0 && !typed ? BPF_REG_0 : BPF_REG_2;
+        emit(e, INSN(BPF_LDX | BPF_MEM | terms[t].size, dst, BPF_REG_1, terms[t].off, 0));
+        emit(e, INSN(BPF_ALU | terms[t].op | BPF_K, dst, 0, 0, terms[t].imm));
+        if (dst != BPF_REG_0)
+            emit(e, INSN(BPF_ALU | BPF_OR | BPF_X, BPF_REG_0, BPF_REG_2, 0, 0));
     }
-    if (r->major >= 0) {
-        blk[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 4, 0);
-        blk[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int)r->major);
-    }
-    if (r->minor >= 0) {
-        blk[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 8, 0);
-        blk[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int)r->minor);
-    }
-    for (int i = 0; i < n; i++) {
-        if (BPF_CLASS(blk[i].code) == BPF_JMP)
-            blk[i].off = (short)(n - i);   /* past this block and its JA */
-        emit(e, blk[i]);
-    }
+    if (nt == 0 && !typed)
+        return false;
+    emit(e, INSN(BPF_ALU64 | BPF_SUB | BPF_K, BPF_REG_0, 0, 0, 1));
+    return true;
+}
+
+/* A jump to the run's verdict, fixed up once the verdicts' place is known. */
+static void emit_to_verdict(struct emitter *e, bool allow, struct bpf_insn jump)
+{
     if (e->n < MAX_INSNS) {
-        if (r->allow)
+        if (allow)
             e->to_allow[e->n_allow++] = e->n;
         else
             e->to_deny[e->n_deny++] = e->n;
     }
-    emit(e, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+    emit(e, jump);
 }
 
 int husk_devfilter_build(const struct husk_resources *res, struct bpf_insn *out, int max)
@@ -147,31 +161,30 @@ int husk_devfilter_build(const struct husk_resources *res, struct bpf_insn *out,
     e.v = out;
     e.max = max;
     size_t n = decision_order(res, order, MAX_INSNS);
-    bool ends_decided = n && any_type_any_node(&order[n - 1]);
-    /* Runs of one verdict: within one the order does not matter, so its rules go by type,
-     * each type checked once; "any type" last, where a rule matching everything can only
-     * be the very last. */
-    for (size_t i = 0; i < n;) {
+    bool ends_decided = false, typed = false;
+    for (size_t k = 0; k < n; k++)
+        typed |= order[k].type != 'a';
+    if (typed) {
+        emit(&e, INSN(BPF_LDX | BPF_MEM | BPF_H, BPF_REG_7, BPF_REG_1, OFF_TYPE, 0));
+        emit(&e, INSN(BPF_ALU | BPF_MOV | BPF_X, BPF_REG_8, BPF_REG_7, 0, 0));
+        emit(&e, INSN(BPF_ALU | BPF_XOR | BPF_K, BPF_REG_7, 0, 0, BPF_DEVCG_DEV_CHAR));
+        emit(&e, INSN(BPF_ALU | BPF_XOR | BPF_K, BPF_REG_8, 0, 0, BPF_DEVCG_DEV_BLOCK));
+    }
+    /* Runs of one verdict: within one the order does not matter, so bit 63 of r6 collects
+     * whether any of its rules matched and one branch per run decides. */
+    for (size_t i = 0; i < n && !ends_decided;) {
         size_t end = i;
         while (end < n && order[end].allow == order[i].allow)
             end++;
-        static const char types[] = {'c', 'b', 'a'};
-        for (int t = 0; t < 3; t++) {
-            int skip = -1;
-            for (size_t k = i; k < end; k++) {
-                if (order[k].type != types[t])
-                    continue;
-                if (skip < 0 && types[t] != 'a') {
-                    emit(&e, INSN(BPF_LDX | BPF_MEM | BPF_H, BPF_REG_2, BPF_REG_1, OFF_TYPE, 0));
-                    skip = e.n;
-                    emit(&e, INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0,
-                                  types[t] == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK));
-                }
-                emit_rule(&e, &order[k]);
-            }
-            if (skip >= 0 && skip < e.max)
-                e.v[skip].off = (short)(e.n - skip - 1);
+        emit(&e, INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_6, 0, 0, 0));
+        for (size_t k = i; k < end && !ends_decided; k++) {
+            if (emit_match(&e, &order[k]))
+                emit(&e, INSN(BPF_ALU64 | BPF_OR | BPF_X, BPF_REG_6, BPF_REG_0, 0, 0));
+            else
+                ends_decided = true;   /* nothing after it is asked */
         }
+        emit_to_verdict(&e, order[i].allow, ends_decided ? INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0)
+                                                         : INSN(BPF_JMP | BPF_JSLT | BPF_K, BPF_REG_6, 0, 0, 0));
         i = end;
     }
     /* No rule matched: allow, as a new v1 cgroup inherits "allow all". */
