@@ -16,8 +16,9 @@
  * uts, mount, cgroup), its seven mounts (proc, /dev tmpfs, devpts, /dev/shm, mqueue, sysfs
  * read-only, the cgroup2 tree read-only), a read-only rootfs, its ten masked paths (/dev/null
  * bound on files, a read-only tmpfs on directories) and five read-only paths (bind + read-only
- * remount), each with one mount call per step and nothing checked. Not done: device nodes,
- * the cgroup and its device filter, capabilities, state: a runtime's own share.
+ * remount), each with one mount call per step and nothing checked, and `lo` brought up in
+ * the network namespace (as every runtime does; a plan's network namespace too). Not done:
+ * device nodes, the cgroup and its device filter, capabilities, state: a runtime's own share.
  *
  *   floor --plan PLAN [--seccomp ENTRY] ROOTFS PROGRAM [ARG...]
  *
@@ -29,13 +30,16 @@
  * before the exec. Not done, as for --default: devices, cgroup, capabilities, state. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -271,6 +275,22 @@ static int plan_finish(void)
     return 0;
 }
 
+/* `lo` up in a new network namespace, as every runtime does (runc, crun, husk's netlo.c): the
+ * kernel's share of that (addrconf, the device's notifiers) is the same however it is asked,
+ * and one ioctl is the least a program can ask it with. */
+static int lo_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.ifr_name, sizeof r.ifr_name, "lo");
+    r.ifr_flags = IFF_UP | IFF_LOOPBACK;
+    int rc = s < 0 ? -1 : ioctl(s, SIOCSIFFLAGS, &r);
+    if (s >= 0)
+        close(s);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int dflt = argc > 1 && strcmp(argv[1], "--default") == 0;
@@ -300,6 +320,8 @@ int main(int argc, char **argv)
     if (pid < 0)
         return 125;
     if (pid == 0) {
+        if ((ns & CLONE_NEWNET) && lo_up() < 0)
+            _exit(126);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
             mount(argv[1], argv[1], NULL, MS_BIND | MS_REC, NULL) < 0 || chdir(argv[1]) < 0 ||
             (plan && plan_mounts() < 0) || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0)
