@@ -196,8 +196,11 @@ static int make_devices(const struct husk_config *c, const struct husk_rootfs_op
     struct stat sb;
     /* With a devpts instance, /dev/ptmx must be its ptmx (runtime-linux.md). */
     if (fstatat(dfd, "pts/ptmx", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-        unlinkat(dfd, "ptmx", 0);
-        if (symlinkat("pts/ptmx", dfd, "ptmx") < 0)
+        /* an image's own /dev/ptmx is replaced; a fresh /dev has none (no unlink to fail) */
+        int rc = symlinkat("pts/ptmx", dfd, "ptmx");
+        if (rc < 0 && errno == EEXIST && unlinkat(dfd, "ptmx", 0) == 0)
+            rc = symlinkat("pts/ptmx", dfd, "ptmx");
+        if (rc < 0)
             return husk_err_set(err, errno, "symlink /dev/ptmx");
     }
     return 0;
