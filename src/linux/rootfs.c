@@ -44,10 +44,13 @@ static unsigned long locked_flags(const char *path)
     return f;
 }
 
-static bool is_dir_source(const char *src, int tree)
+/* 1 for a directory, 0 for anything else, -1 (errno set) when it cannot be reached */
+static int source_kind(const char *src, int tree)
 {
     struct stat sb;
-    return (tree >= 0 ? fstat(tree, &sb) : stat(src, &sb)) == 0 && S_ISDIR(sb.st_mode);
+    if ((tree >= 0 ? fstat(tree, &sb) : stat(src, &sb)) < 0)
+        return -1;
+    return S_ISDIR(sb.st_mode);
 }
 
 const char *husk_bind_source(const struct husk_mount *m, const char *bundle, char *buf, size_t n)
@@ -105,13 +108,12 @@ static int kernel_fs_target(const struct husk_mount *m, int rootfd, int *tfd, ch
                             struct husk_err *err)
 {
     struct stat sb;
-    *tfd = husk_openat2_resolve(rootfd, m->destination, O_PATH);
+    *tfd = husk_openat2_resolve(rootfd, m->destination, O_PATH | O_DIRECTORY);
     if (*tfd >= 0) {
-        if (fstat(*tfd, &sb) == 0 && !S_ISDIR(sb.st_mode))
-            return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
         husk_clean_path(m->destination, resolved, 4096);
         return 0;
     }
+    /* not there, not a directory, or not without a symlink: what is it? */
     AUTOCLOSE int l = husk_openat2_in_root(rootfd, m->destination, O_PATH | O_NOFOLLOW);
     if (l >= 0 && fstat(l, &sb) == 0 && !S_ISDIR(sb.st_mode))
         return husk_err_set(err, 0, "mount `%s`: destination is not a directory", m->destination);
@@ -143,13 +145,13 @@ static int mount_bind(const struct husk_mount *m, const struct husk_mount_flags 
         return husk_err_set(err, errno, "mount `%s` on `%s`: attach its copy of `%s`", m->source, m->destination, src);
     if (tree < 0 && mount(src, target.s, NULL, MS_BIND | (f->rec ? MS_REC : 0), NULL) < 0)
         return husk_err_set(err, errno, "bind mount `%s` on `%s`", src, m->destination);
+    unsigned long want = f->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+    if (!want && !f->clear)
+        return 0;
     /* The target fd still names the dir under the new mount; reopen it on top. */
     AUTOCLOSE int top = husk_mkpath_in_root(rootfd, m->destination, file, err);
     if (top < 0)
         return -1;
-    unsigned long want = f->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-    if (!want && !f->clear)
-        return 0;
     target = husk_fdpath(top);
     unsigned long keep = locked_flags(target.s) & ~f->clear;
     if (mount(NULL, target.s, NULL, MS_BIND | MS_REMOUNT | want | keep, NULL) < 0)
@@ -231,9 +233,10 @@ static int do_mount(const struct husk_mount *m, int tree,
     const char *src = m->source ? m->source : (type ? type : "none");
     if (f.bind)
         src = husk_bind_source(m, o->bundle, srcbuf, srclen);
-    bool file = f.bind && !is_dir_source(src, tree);
-    if (f.bind && tree < 0 && access(src, F_OK) < 0)
+    int kind = f.bind ? source_kind(src, tree) : 1;
+    if (f.bind && tree < 0 && kind < 0)
         return husk_err_set(err, errno, "mount `%s` on `%s`: source `%s`", m->source, m->destination, src);
+    bool file = kind != 1;
     char resolved[4096];
     AUTOCLOSE int tfd = -1;
     if (type && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0) &&
