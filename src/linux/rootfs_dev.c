@@ -411,21 +411,22 @@ static int mount_hierarchy(const struct husk_cgroup_mount *h, const char *dest, 
     return 0;
 }
 
-int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags *f, int target_fd,
-                      const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err)
+/* Everything but a fresh cgroup2 in a cgroup namespace: v1 and hybrid trees, binds of the
+ * init's own cgroups, option checks (out of line: its 12 KiB of buffers stay off the init's
+ * stack in the usual case, where every page first written is a copy-on-write fault). */
+__attribute__((noinline)) static int mount_cgroup_tree(const struct husk_mount *m, const struct husk_mount_flags *f,
+                                                       int target_fd, const struct husk_rootfs_opts *o, int rootfd,
+                                                       const struct husk_cgroup_mount *hs, int n, struct husk_err *err)
 {
     unsigned long flags = (f->flags & ~(MS_RDONLY | MS_REMOUNT | MS_BIND | MS_REC)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
     bool ro = f->flags & MS_RDONLY;
     unsigned long mf = flags | (ro ? MS_RDONLY : 0);
-    /* the 67 KiB table on the heap, and the buffers below not zeroed: in the container's init
-     * every stack page first written is a page fault */
-    int n;
-    AUTOFREE struct husk_cgroup_mount *hs = husk_cgroup_mounts_alloc(&n, err);
-    if (!hs)
-        return -1;
-    char self[8192];
+    const size_t self_len = 8192;
+    AUTOFREE char *self = malloc(self_len);
+    if (!self)
+        return husk_err_set(err, ENOMEM, "mount `%s`", m->destination);
     self[0] = '\0';
-    if (!o->cgroupns && husk_read_file("/proc/self/cgroup", self, sizeof self) < 0)
+    if (!o->cgroupns && husk_read_file("/proc/self/cgroup", self, self_len) < 0)
         return husk_err_set(err, errno, "read /proc/self/cgroup");
     bool pure_v2 = n == 1 && hs[0].v2 && strcmp(hs[0].mountpoint, "/sys/fs/cgroup") == 0;
     char v2data[4096];
@@ -464,4 +465,24 @@ int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags 
             return husk_err_set(err, errno, "make `%s` read-only", m->destination);
     }
     return 0;
+}
+
+int husk_mount_cgroup(const struct husk_mount *m, const struct husk_mount_flags *f, int target_fd,
+                      const struct husk_rootfs_opts *o, int rootfd, struct husk_err *err)
+{
+    /* the 67 KiB table on the heap */
+    int n;
+    AUTOFREE struct husk_cgroup_mount *hs = husk_cgroup_mounts_alloc(&n, err);
+    if (!hs)
+        return -1;
+    bool pure_v2 = n == 1 && hs[0].v2 && strcmp(hs[0].mountpoint, "/sys/fs/cgroup") == 0;
+    if (pure_v2 && o->cgroupns) {
+        /* the usual case: a fresh cgroup2, its options the kernel's to check; a refusal
+         * (EBUSY where the host's /sys is bound) goes the long way, which tries it again */
+        unsigned long mf = (f->flags & ~(MS_REMOUNT | MS_BIND | MS_REC)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        struct fdpath t = husk_fdpath(target_fd);
+        if (mount("cgroup", t.s, "cgroup2", mf, f->data[0] ? f->data : NULL) == 0)
+            return 0;
+    }
+    return mount_cgroup_tree(m, f, target_fd, o, rootfd, hs, n, err);
 }
