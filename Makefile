@@ -194,6 +194,7 @@ structure:
 # Sequential on purpose: integration needs the binary, sanitize rebuilds in its own dir.
 check:
 	$(MAKE) husk
+	$(MAKE) structure
 	$(MAKE) unit
 	$(MAKE) sanitize
 	$(MAKE) fuzz-quick
