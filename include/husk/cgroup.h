@@ -106,6 +106,8 @@ int husk_cgroup_systemd_start(struct husk_cgroup *cg, const struct husk_config *
 int husk_cgroup_systemd_set(const struct husk_cgroup *cg, const struct husk_config *c, struct husk_err *err);
 /* StopUnit and ResetFailedUnit: no unit left (husk_cgroup_destroy calls it). */
 int husk_cgroup_systemd_stop(const struct husk_cgroup *cg, struct husk_err *err);
+/* systemd's version number from its Version string ("252.19-1~deb12u1", "v255"); -1. */
+int husk_systemd_version(const char *s);
 /* "a-b.slice" → "/a.slice/a-b.slice" (systemd.slice(5)); "-.slice" → "". */
 int husk_systemd_expand_slice(const char *slice, char *out, size_t n, struct husk_err *err);
 

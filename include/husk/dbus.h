@@ -93,7 +93,9 @@ struct husk_dbus {
 /* The system bus: $DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket. */
 const char *husk_dbus_system_address(void);
 /* Connects to the first usable unix: address (path= or abstract=, ';'-separated) and queues
- * the authentication (and Hello when via_bus): nothing waits until the first reply. */
+ * the authentication (and Hello when via_bus): nothing waits until the first reply. Through
+ * a bus daemon the first write holds the authentication and every message queued until
+ * then; a peer's server gets the messages once it answered OK. */
 int husk_dbus_open(struct husk_dbus *c, const char *address, bool via_bus, struct husk_err *err);
 void husk_dbus_close(struct husk_dbus *c);
 /* Queues a method call (body may be NULL); returns its serial, 0 on no memory. */

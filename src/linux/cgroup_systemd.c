@@ -109,30 +109,76 @@ int husk_cgroup_plan_systemd(const struct husk_config *c, const char *id, struct
 
 /* ---- the bus ---- */
 
+/* The connection of the call under way, closed after it. `run` could keep the start's for
+ * the stop (one client less for dbus-daemon and systemd: 0.3 ms of their CPU per run in
+ * bench/systemd-driver.py), but it would be open the container's whole life, and
+ * dbus-daemon allows root 256 connections to the system bus: as many containers running in
+ * the foreground would lock every other root client out of it. */
+static struct husk_dbus bus = {.fd = -1};
+/* Manager.Version once asked (0: asked, unknown), for the properties newer than systemd
+ * itself on some hosts */
+static int sd_version = -1;
+
 /* The system bus, as runc and crun use it; failing that (no dbus-daemon: a minimal host),
  * systemd's own socket, which systemctl uses as root: no bus daemon in between, no Hello,
- * and every signal comes unasked. On the bus, systemd sends JobRemoved only to clients that
- * called Subscribe. */
-static int sd_connect(struct husk_dbus *c, struct husk_err *err)
+ * and every signal comes unasked. On the bus, systemd sends a job's JobRemoved when the
+ * job's requester is connected (it tracks who asked for each job), so the match is all it
+ * takes: no Subscribe, which would have systemd track this client too (a call of its own
+ * to the bus daemon) and send every unit's change signals while it is connected (runc,
+ * through go-systemd, does not subscribe either). */
+static int sd_connect(struct husk_err *err)
 {
-    if (husk_dbus_open(c, husk_dbus_system_address(), true, err) < 0) {
+    if (husk_dbus_open(&bus, husk_dbus_system_address(), true, err) < 0) {
         struct husk_err e2;
-        if (husk_dbus_open(c, "unix:path=/run/systemd/private", false, &e2) == 0)
+        if (husk_dbus_open(&bus, "unix:path=/run/systemd/private", false, &e2) == 0)
             return 0;
         return husk_err_wrap(err, "--systemd-cgroup: systemd is not reachable");
     }
     struct husk_dbus_buf b = {0};
     husk_dbus_put_s(&b, "type='signal',sender='" SD_DEST "',path='" SD_PATH "',interface='" SD_MANAGER
                         "',member='JobRemoved'");
-    bool ok = husk_dbus_call(c, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch",
-                             "s", &b, true) &&
-              husk_dbus_call(c, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, true);
+    bool ok = husk_dbus_call(&bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch",
+                             "s", &b, true);
     husk_dbus_buf_free(&b);
     if (!ok) {
-        husk_dbus_close(c);
+        husk_dbus_close(&bus);
         return husk_err_set(err, ENOMEM, "D-Bus");
     }
     return 0;
+}
+
+int husk_systemd_version(const char *s)
+{
+    /* "252.19-1~deb12u1", "239 (239-58.el8)", "v255" */
+    while (*s == ' ')
+        s++;
+    if (*s == 'v')
+        s++;
+    if (*s < '0' || *s > '9')
+        return -1;
+    long v = strtol(s, NULL, 10);
+    return v > 100000 ? -1 : (int)v;
+}
+
+/* Manager.Version (org.freedesktop.DBus.Properties.Get), asked once; unknown counts as old. */
+static void read_version(long long deadline)
+{
+    if (sd_version >= 0)
+        return;
+    sd_version = 0;
+    struct husk_dbus_buf b = {0};
+    husk_dbus_put_s(&b, SD_MANAGER);
+    husk_dbus_put_s(&b, "Version");
+    uint32_t s = husk_dbus_call(&bus, SD_DEST, SD_PATH, "org.freedesktop.DBus.Properties", "Get", "ss", &b, false);
+    husk_dbus_buf_free(&b);
+    struct husk_dbus_msg m;
+    struct husk_err ig;
+    if (!s || husk_dbus_wait_reply(&bus, s, deadline, &m, NULL, NULL, &ig) < 0 || strcmp(m.sig, "v"))
+        return;
+    const char *vs = husk_dbus_get_g(&m.body), *v = vs && !strcmp(vs, "s") ? husk_dbus_get_s(&m.body) : NULL;
+    if (v && husk_systemd_version(v) > 0)
+        sd_version = husk_systemd_version(v);
+    husk_debug("systemd: version \"%s\"", v ? v : "?");
 }
 
 /* JobRemoved signals seen before the job's path is known */
@@ -383,7 +429,17 @@ static uint64_t lim(int64_t v)
 }
 
 /* The resources systemd manages itself, under its names for this host's cgroup version. */
-static void resource_props(struct husk_dbus_buf *b, const struct husk_cgroup *cg, const struct husk_resources *r)
+/* The CPU period as a property, which systemd knows from 242 on (an older one refuses the
+ * whole unit: Manager.Version decides). A new unit has the default, 100 ms, the kernel's:
+ * then nothing is sent and nothing asked. The file has the period in any case. */
+#define SD_PERIOD_DEFAULT 100000
+static bool wants_period(const struct husk_resources *r, bool fresh)
+{
+    return r->cpu.period.set && r->cpu.period.v && !(fresh && r->cpu.period.v == SD_PERIOD_DEFAULT);
+}
+
+static void resource_props(struct husk_dbus_buf *b, const struct husk_cgroup *cg, const struct husk_resources *r,
+                           bool fresh)
 {
     bool v2 = unified(cg);
     const typeof(r->memory) *m = &r->memory;
@@ -411,14 +467,14 @@ static void resource_props(struct husk_dbus_buf *b, const struct husk_cgroup *cg
         prop_t(b, v2 ? "CPUWeight" : "CPUShares", v2 ? husk_cgroup_shares_to_weight(c->shares.v) : c->shares.v);
     uint64_t period = c->period.set ? c->period.v : 0;
     int64_t quota = c->quota.set ? c->quota.v : 0;
-    if (period)
+    if (wants_period(r, fresh) && sd_version >= 242)
         prop_t(b, "CPUQuotaPeriodUSec", period);
     if (quota || period) {
         /* systemd keeps the quota as a whole percentage of a CPU: round up to 10 ms per
          * second, as runc does, so the files below are not cut short */
         uint64_t per_sec = UINT64_MAX;
         if (quota > 0) {
-            per_sec = (uint64_t)quota * 1000000 / (period ? period : 100000);
+            per_sec = (uint64_t)quota * 1000000 / (period ? period : SD_PERIOD_DEFAULT);
             if (per_sec % 10000)
                 per_sec = (per_sec / 10000 + 1) * 10000;
         }
@@ -437,83 +493,127 @@ static void resource_props(struct husk_dbus_buf *b, const struct husk_cgroup *cg
         devices_props(b, r);
 }
 
+static long us_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (long)((t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000);
+}
+
+static void start_props(struct husk_dbus_buf *b, const struct husk_cgroup *cg, const struct husk_config *c,
+                        const char *id, pid_t pid)
+{
+    husk_dbus_put_s(b, cg->unit);
+    husk_dbus_put_s(b, "replace");
+    struct husk_dbus_arr props = husk_dbus_array_begin(b, 8);
+    char desc[256];
+    snprintf(desc, sizeof desc, "husk container %s", id);
+    prop(b, "Description", "s");
+    husk_dbus_put_s(b, desc);
+    prop(b, "Slice", "s");
+    husk_dbus_put_s(b, cg->slice);
+    /* the container manages its own tree below the scope (cgroup namespace, nested
+     * runtimes, systemd in the container) */
+    prop_b(b, "Delegate", true);
+    prop(b, "PIDs", "au");
+    struct husk_dbus_arr pids = husk_dbus_array_begin(b, 4);
+    husk_dbus_put_u(b, (uint32_t)pid);
+    husk_dbus_array_end(b, pids);
+    /* no ordering against shutdown.target and the like: the container's lifetime is husk's */
+    prop_b(b, "DefaultDependencies", false);
+    /* accounting on, so the controllers are enabled for the scope as cgroupfs has them */
+    prop_b(b, "MemoryAccounting", true);
+    prop_b(b, "CPUAccounting", true);
+    prop_b(b, unified(cg) ? "IOAccounting" : "BlockIOAccounting", true);
+    prop_b(b, "TasksAccounting", true);
+    resource_props(b, cg, &c->linux_.resources, true);
+    husk_dbus_array_end(b, props);
+    husk_dbus_array_end(b, husk_dbus_array_begin(b, 8));   /* no auxiliary units */
+}
+
 int husk_cgroup_systemd_start(struct husk_cgroup *cg, const struct husk_config *c, const char *id, pid_t pid,
                               struct husk_err *err)
 {
-    struct husk_dbus_buf b = {0};
-    husk_dbus_put_s(&b, cg->unit);
-    husk_dbus_put_s(&b, "replace");
-    struct husk_dbus_arr props = husk_dbus_array_begin(&b, 8);
-    char desc[256];
-    snprintf(desc, sizeof desc, "husk container %s", id);
-    prop(&b, "Description", "s");
-    husk_dbus_put_s(&b, desc);
-    prop(&b, "Slice", "s");
-    husk_dbus_put_s(&b, cg->slice);
-    /* the container manages its own tree below the scope (cgroup namespace, nested
-     * runtimes, systemd in the container) */
-    prop_b(&b, "Delegate", true);
-    prop(&b, "PIDs", "au");
-    struct husk_dbus_arr pids = husk_dbus_array_begin(&b, 4);
-    husk_dbus_put_u(&b, (uint32_t)pid);
-    husk_dbus_array_end(&b, pids);
-    /* no ordering against shutdown.target and the like: the container's lifetime is husk's */
-    prop_b(&b, "DefaultDependencies", false);
-    /* accounting on, so the controllers are enabled for the scope as cgroupfs has them */
-    prop_b(&b, "MemoryAccounting", true);
-    prop_b(&b, "CPUAccounting", true);
-    prop_b(&b, unified(cg) ? "IOAccounting" : "BlockIOAccounting", true);
-    prop_b(&b, "TasksAccounting", true);
-    resource_props(&b, cg, &c->linux_.resources);
-    husk_dbus_array_end(&b, props);
-    husk_dbus_array_end(&b, husk_dbus_array_begin(&b, 8));   /* no auxiliary units */
-    struct husk_dbus conn;
-    int rc = -1;
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (b.oom)
-        husk_err_set(err, ENOMEM, "systemd StartTransientUnit");
-    else if (sd_connect(&conn, err) == 0) {
-        rc = call_job(&conn, "StartTransientUnit", "ssa(sv)a(sa(sv))", &b, cg->unit, err);
-        /* An error answer made no unit: nothing of it is ours to stop or remove. With
-         * UnitExists the name is another container's, whose unit a stop would kill. */
-        if (rc < 0 && conn.error_name[0]) {
-            cg->unit[0] = '\0';
-            cg->n = 0;
-        }
-        /* what the driver costs a `run` (husk --debug): the integrator's measure */
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        husk_debug("systemd: StartTransientUnit `%s` via %s: %u round trips, %ld us", cg->unit,
-                   conn.via_bus ? "the system bus" : "/run/systemd/private", conn.round_trips,
-                   (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
-        husk_dbus_close(&conn);
-    }
+    if (sd_connect(err) < 0)
+        return -1;
+    /* the authentication, Hello, the match and the call go in one write; the version, when
+     * a property needs it, costs one round trip more */
+    if (wants_period(&c->linux_.resources, true))
+        read_version(husk_dbus_now_ms() + JOB_TIMEOUT_MS);
+    struct husk_dbus_buf b = {0};
+    start_props(&b, cg, c, id, pid);
+    int rc = b.oom ? husk_err_set(err, ENOMEM, "systemd StartTransientUnit")
+                   : call_job(&bus, "StartTransientUnit", "ssa(sv)a(sa(sv))", &b, cg->unit, err);
     husk_dbus_buf_free(&b);
+    /* An error answer made no unit: nothing of it is ours to stop or remove. With UnitExists
+     * the name is another container's, whose unit a stop would kill. */
+    if (rc < 0 && bus.error_name[0]) {
+        cg->unit[0] = '\0';
+        cg->n = 0;
+    }
+    /* what the driver costs a `run` (husk --debug): the integrator's measure */
+    husk_debug("systemd: StartTransientUnit `%s` via %s: %u round trips, %ld us", cg->unit,
+               bus.via_bus ? "the system bus" : "/run/systemd/private", bus.round_trips, us_since(&t0));
+    husk_dbus_close(&bus);
     return rc;
 }
 
 int husk_cgroup_systemd_set(const struct husk_cgroup *cg, const struct husk_config *c, struct husk_err *err)
 {
+    const struct husk_resources *r = &c->linux_.resources;
+    /* nothing systemd knows in the update: no call */
+    struct husk_dbus_buf probe = {0};
+    resource_props(&probe, cg, r, false);
+    bool any = probe.len || probe.oom || wants_period(r, false);
+    husk_dbus_buf_free(&probe);
+    if (!any)
+        return 0;
+    if (sd_connect(err) < 0)
+        return -1;
+    long long deadline = husk_dbus_now_ms() + JOB_TIMEOUT_MS;
+    if (wants_period(r, false))
+        read_version(deadline);
     struct husk_dbus_buf b = {0};
     husk_dbus_put_s(&b, cg->unit);
     husk_dbus_put_b(&b, true);   /* runtime: the unit is transient anyway */
     struct husk_dbus_arr props = husk_dbus_array_begin(&b, 8);
-    size_t before = b.len;
-    resource_props(&b, cg, &c->linux_.resources);
-    bool any = b.len != before;
+    resource_props(&b, cg, r, false);
     husk_dbus_array_end(&b, props);
-    struct husk_dbus conn;
-    int rc = 0;
-    if (b.oom)
-        rc = husk_err_set(err, ENOMEM, "systemd SetUnitProperties");
-    else if (any && (rc = sd_connect(&conn, err)) == 0) {
-        uint32_t s = husk_dbus_call(&conn, SD_DEST, SD_PATH, SD_MANAGER, "SetUnitProperties", "sba(sv)", &b, false);
+    uint32_t s = b.oom ? 0 : husk_dbus_call(&bus, SD_DEST, SD_PATH, SD_MANAGER, "SetUnitProperties", "sba(sv)", &b, false);
+    struct husk_dbus_msg m;
+    int rc = !s ? husk_err_set(err, ENOMEM, "D-Bus") : husk_dbus_wait_reply(&bus, s, deadline, &m, NULL, NULL, err);
+    if (rc < 0)
+        husk_err_wrap(err, "systemd SetUnitProperties `%s`", cg->unit);
+    husk_dbus_buf_free(&b);
+    husk_dbus_close(&bus);
+    return rc;
+}
+
+static int stop_call(const struct husk_cgroup *cg, struct husk_err *err)
+{
+    if (sd_connect(err) < 0)
+        return -1;
+    struct husk_dbus_buf b = {0};
+    husk_dbus_put_s(&b, cg->unit);
+    husk_dbus_put_s(&b, "replace");
+    int rc = call_job(&bus, "StopUnit", "ss", &b, cg->unit, err);
+    /* a scope whose processes are gone has stopped by itself and been unloaded: nothing to
+     * reset either (a failed unit stays loaded) */
+    bool gone = rc < 0 && !strcmp(bus.error_name, "org.freedesktop.systemd1.NoSuchUnit");
+    if (gone)
+        rc = 0;
+    /* a unit that failed (an OOM kill) stays listed until reset: nothing may be left; one
+     * that did not fail answers "not failed", which is fine */
+    b.len = 0;
+    husk_dbus_put_s(&b, cg->unit);
+    uint32_t s = rc == 0 && !gone ? husk_dbus_call(&bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", "s", &b, false)
+                                  : 0;
+    if (s) {
+        struct husk_err ig;
         struct husk_dbus_msg m;
-        rc = !s ? husk_err_set(err, ENOMEM, "D-Bus")
-                : husk_dbus_wait_reply(&conn, s, husk_dbus_now_ms() + JOB_TIMEOUT_MS, &m, NULL, NULL, err);
-        if (rc < 0)
-            husk_err_wrap(err, "systemd SetUnitProperties `%s`", cg->unit);
-        husk_dbus_close(&conn);
+        husk_dbus_wait_reply(&bus, s, husk_dbus_now_ms() + JOB_TIMEOUT_MS, &m, NULL, NULL, &ig);
     }
     husk_dbus_buf_free(&b);
     return rc;
@@ -521,27 +621,10 @@ int husk_cgroup_systemd_set(const struct husk_cgroup *cg, const struct husk_conf
 
 int husk_cgroup_systemd_stop(const struct husk_cgroup *cg, struct husk_err *err)
 {
-    struct husk_dbus conn;
-    if (sd_connect(&conn, err) < 0)
-        return -1;
-    struct husk_dbus_buf b = {0};
-    husk_dbus_put_s(&b, cg->unit);
-    husk_dbus_put_s(&b, "replace");
-    int rc = call_job(&conn, "StopUnit", "ss", &b, cg->unit, err);
-    /* a scope whose processes are gone has stopped by itself and been unloaded */
-    if (rc < 0 && !strcmp(conn.error_name, "org.freedesktop.systemd1.NoSuchUnit"))
-        rc = 0;
-    /* a unit that failed (an OOM kill) stays listed until reset: nothing may be left; one
-     * that did not fail answers NoSuchUnit or "not failed", which is fine */
-    b.len = 0;
-    husk_dbus_put_s(&b, cg->unit);
-    uint32_t s = rc == 0 ? husk_dbus_call(&conn, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", "s", &b, false) : 0;
-    if (s) {
-        struct husk_err ig;
-        struct husk_dbus_msg m;
-        husk_dbus_wait_reply(&conn, s, husk_dbus_now_ms() + JOB_TIMEOUT_MS, &m, NULL, NULL, &ig);
-    }
-    husk_dbus_buf_free(&b);
-    husk_dbus_close(&conn);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = stop_call(cg, err);
+    husk_debug("systemd: StopUnit `%s`: %u round trips, %ld us", cg->unit, bus.round_trips, us_since(&t0));
+    husk_dbus_close(&bus);
     return rc;
 }

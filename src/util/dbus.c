@@ -133,10 +133,11 @@ int husk_dbus_open(struct husk_dbus *c, const char *address, bool via_bus, struc
     if (c->fd < 0)
         return husk_err_set(err, e, "connect to D-Bus `%s`", address);
     /* SASL EXTERNAL with our uid as hex digits of its decimal string, BEGIN at once (as
-     * sd-bus does). The messages (Hello first on a bus) wait for the server's OK: the spec
-     * allows them right after BEGIN, and dbus-daemon takes them, but sd-bus's server
-     * (systemd's own socket) leaves bytes read with the authentication unprocessed until
-     * more arrive, which in the systemd VM hung 2 calls of 3. */
+     * sd-bus does). On a bus the messages (Hello first) follow in the same write, one round
+     * trip for all: dbus-daemon and dbus-broker read them after the authentication. A peer
+     * (systemd's own socket) gets them only after its OK: sd-bus's server leaves bytes read
+     * with the authentication unprocessed until more arrive, which in the systemd VM hung 2
+     * calls of 3. */
     char uid[16], line[64];
     int ul = snprintf(uid, sizeof uid, "%u", (unsigned)geteuid());
     int off = snprintf(line, sizeof line, "%cAUTH EXTERNAL ", '\0');
@@ -144,7 +145,7 @@ int husk_dbus_open(struct husk_dbus *c, const char *address, bool via_bus, struc
         off += snprintf(line + off, sizeof line - (size_t)off, "%02x", (unsigned char)uid[i]);
     off += snprintf(line + off, sizeof line - (size_t)off, "\r\nBEGIN\r\n");
     husk_dbus_put_raw(&c->out, line, (size_t)off);
-    if (flush(c, err) < 0) {
+    if (!via_bus && flush(c, err) < 0) {
         husk_dbus_close(c);
         return husk_err_wrap(err, "D-Bus `%s`", address);
     }
@@ -236,7 +237,7 @@ static int auth_answer(struct husk_dbus *c, struct husk_err *err)
 
 int husk_dbus_next(struct husk_dbus *c, long long deadline_ms, struct husk_dbus_msg *m, struct husk_err *err)
 {
-    if (c->authed && flush(c, err) < 0)
+    if ((c->authed || c->via_bus) && flush(c, err) < 0)
         return -1;
     if (c->in_used) {
         memmove(c->in, c->in + c->in_used, c->in_len - c->in_used);

@@ -120,11 +120,16 @@ def serve(address, log_path, p2p=None):
         def Subscribe(self):
             record(call="Subscribe")
 
-        # runc asks for systemd's version (what the comparison with runc needed)
+        # runc and husk ask for systemd's version (CPUQuotaPeriodUSec needs 242); a test
+        # sets another in the file beside the log
         @dbus.service.method("org.freedesktop.DBus.Properties", in_signature="ss", out_signature="v")
         def Get(self, interface, prop):
-            record(call="Get", prop=str(prop))
-            return dbus.String("252 (252.30-1~deb12u2)", variant_level=1)
+            record(call="Get", iface=str(interface), prop=str(prop))
+            v = "252 (252.30-1~deb12u2)"
+            if os.path.exists(log_path + ".version"):
+                with open(log_path + ".version") as f:
+                    v = f.read().strip()
+            return dbus.String(v, variant_level=1)
 
         @dbus.service.signal(iface, signature="uoss")
         def JobRemoved(self, id_, job, unit, result):
@@ -277,8 +282,8 @@ def test_run_makes_and_stops_the_scope(sd, fake):
     assert pr["Description"] == f"husk container {cid}"
     assert len(pr["PIDs"]) == 1 and pr["PIDs"][0] > 1
     assert pr["TasksMax"] == 77
-    # 25 ms per 100 ms: 250 ms of CPU per second
-    assert pr["CPUQuotaPerSecUSec"] == 250000 and pr["CPUQuotaPeriodUSec"] == 100000
+    # 25 ms per 100 ms: 250 ms of CPU per second; the period is systemd's default, not sent
+    assert pr["CPUQuotaPerSecUSec"] == 250000 and "CPUQuotaPeriodUSec" not in pr
     if v1_memory():
         assert pr["MemoryLimit"] == 64 << 20 and pr["CPUShares"] == 512
     else:
@@ -441,16 +446,46 @@ def test_bad_cgroups_paths(sd, fake, path, msg):
 
 
 def test_round_trips_and_time(sd, fake):
-    # the cost the driver adds to a run, reported by husk --debug: the authentication, then
-    # one write of everything (Hello, AddMatch, Subscribe, StartTransientUnit), the answers
+    # the cost the driver adds to a run, reported by husk --debug: one write of everything
+    # (the authentication, Hello, AddMatch, StartTransientUnit), then the answers; the stop
+    # likewise (StopUnit), then ResetFailedUnit
     cid = sd.h.new_id()
     b = sd.bundle(["true"], path=f"{SLICE}:husk:{cid}")
     p = sd.h.cmd("--debug", "--systemd-cgroup", "run", "--bundle", str(b), cid, env=fake.env())
     assert p.returncode == 0, p.stderr
     m = re.search(r"StartTransientUnit `[^`]+` via the system bus: (\d+) round trips, (\d+) us", p.stderr)
     assert m, p.stderr
-    assert int(m.group(1)) == 2
-    print(f"\nsystemd driver on a dbus-daemon: {m.group(1)} round trips, {int(m.group(2)) / 1000:.2f} ms")
+    assert int(m.group(1)) == 1
+    s = re.search(r"StopUnit `[^`]+`: (\d+) round trips, (\d+) us", p.stderr)
+    assert s and int(s.group(1)) == 2, p.stderr
+    print(f"\nsystemd driver on a dbus-daemon: start {m.group(1)} round trip, {int(m.group(2)) / 1000:.2f} ms; "
+          f"stop {s.group(1)}, {int(s.group(2)) / 1000:.2f} ms")
+
+
+@pytest.mark.parametrize("version,sent", [("252.19-1~deb12u1", True), ("239 (239-58.el8)", False)])
+def test_cpu_period_by_systemd_version(sd, fake, version, sent):
+    # CPUQuotaPeriodUSec exists from systemd 242 on (an older one refuses the whole unit):
+    # sent only when Manager.Version says so, asked only when the period is not the default
+    ver = fake.log + ".version"
+    with open(ver, "w") as f:
+        f.write(version)
+    try:
+        n_get = sum(c["call"] == "Get" for c in fake.calls())
+        cid = sd.h.new_id()
+        res = {"cpu": {"quota": 20000, "period": 50000}}
+        b = sd.bundle(["true"], path=f"{SLICE}:husk:{cid}", res=res)
+        p = sd.cmd("run", "--bundle", str(b), cid)
+        assert p.returncode == 0, p.stderr
+        gets = [c for c in fake.calls() if c["call"] == "Get"][n_get:]
+        assert [(g["iface"], g["prop"]) for g in gets] == [("org.freedesktop.systemd1.Manager", "Version")]
+        pr = fake.calls(f"husk-{cid}.scope")[0]["props"]
+        assert pr["CPUQuotaPerSecUSec"] == 400000
+        assert ("CPUQuotaPeriodUSec" in pr) == sent, pr
+        if sent:
+            assert pr["CPUQuotaPeriodUSec"] == 50000
+        sd.h.assert_no_leftovers(cid, b)
+    finally:
+        os.unlink(ver)
 
 
 def test_systemds_own_socket_when_there_is_no_bus(sd, fake):

@@ -1,4 +1,4 @@
-/* The D-Bus wire format (src/util/dbus.c) against byte strings from an independent
+/* The D-Bus wire format (src/util/dbus_wire.c) against byte strings from an independent
  * implementation (GLib's GDBusMessage.to_blob, little- and big-endian), round trips of every
  * type husk writes, and malformed input refused. */
 #include "husk/cgroup.h"
@@ -296,6 +296,20 @@ static void test_malformed(void)
     CHECK(!husk_dbus_sig_valid(deep));
 }
 
+/* Manager.Version as distributions spell it: CPUQuotaPeriodUSec is sent from 242 on */
+static void test_versions(void)
+{
+    CHECK(husk_systemd_version("252.19-1~deb12u1") == 252);
+    CHECK(husk_systemd_version("239 (239-58.el8)") == 239);
+    CHECK(husk_systemd_version("v255") == 255);
+    CHECK(husk_systemd_version("255.4-1ubuntu8.4") == 255);
+    CHECK(husk_systemd_version("242") == 242);
+    CHECK(husk_systemd_version("") == -1);
+    CHECK(husk_systemd_version("unknown") == -1);
+    CHECK(husk_systemd_version("v") == -1);
+    CHECK(husk_systemd_version("99999999999999999999") == -1);
+}
+
 /* systemd.slice(5): a '-' is a level of the tree */
 static void test_slices(void)
 {
@@ -318,6 +332,7 @@ static void test_slices(void)
 int main(void)
 {
     test_slices();
+    test_versions();
     test_golden_build();
     test_golden_parse();
     test_round_trip();
