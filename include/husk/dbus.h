@@ -101,6 +101,8 @@ void husk_dbus_close(struct husk_dbus *c);
 /* Queues a method call (body may be NULL); returns its serial, 0 on no memory. */
 uint32_t husk_dbus_call(struct husk_dbus *c, const char *dest, const char *path, const char *iface,
                         const char *member, const char *sig, const struct husk_dbus_buf *body, bool no_reply);
+/* Sends what is queued now, without waiting (the server works on it meanwhile). */
+int husk_dbus_flush(struct husk_dbus *c, struct husk_err *err);
 /* Sends what is queued and returns the next message (valid until the next call), waiting
  * until deadline_ms (CLOCK_MONOTONIC milliseconds). */
 int husk_dbus_next(struct husk_dbus *c, long long deadline_ms, struct husk_dbus_msg *m, struct husk_err *err);

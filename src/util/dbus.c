@@ -99,7 +99,8 @@ static int connect_one(const char *e, size_t n)
     return fd;
 }
 
-static int flush(struct husk_dbus *c, struct husk_err *err)
+/* Writes what is queued; a round trip when an answer is waited for right after. */
+static int send_queued(struct husk_dbus *c, bool waits, struct husk_err *err)
 {
     if (c->out.oom)
         return husk_err_set(err, ENOMEM, "D-Bus message");
@@ -112,10 +113,21 @@ static int flush(struct husk_dbus *c, struct husk_err *err)
             return husk_err_set(err, errno, "write to D-Bus");
         done += (size_t)w;
     }
-    if (done)
+    if (done && waits)
         c->round_trips++;
     c->out.len = 0;
     return 0;
+}
+
+static int flush(struct husk_dbus *c, struct husk_err *err)
+{
+    return send_queued(c, true, err);
+}
+
+int husk_dbus_flush(struct husk_dbus *c, struct husk_err *err)
+{
+    /* a peer gets messages only after its OK (husk_dbus_open) */
+    return c->authed || c->via_bus ? send_queued(c, false, err) : 0;
 }
 
 int husk_dbus_open(struct husk_dbus *c, const char *address, bool via_bus, struct husk_err *err)
