@@ -462,6 +462,19 @@ def test_round_trips_and_time(sd, fake):
           f"stop {s.group(1)}, {int(s.group(2)) / 1000:.2f} ms")
 
 
+def test_container_holds_no_bus_connection(sd, fake):
+    # the start's connection opens before the clone (with the plan): the init closes its copy,
+    # the container's process has none of husk's sockets
+    cid = sd.h.new_id()
+    script = "for f in /proc/self/fd/*; do echo ${f##*/} $(readlink $f); done"
+    b = sd.bundle(["sh", "-c", script], path=f"{SLICE}:husk:{cid}")
+    p = sd.cmd("run", "--bundle", str(b), cid)
+    assert p.returncode == 0, p.stderr
+    fds = dict(line.split(" ", 1) for line in p.stdout.splitlines() if " " in line)
+    assert not [f for f, t in fds.items() if int(f) > 2 and t.startswith("socket:")], fds
+    sd.h.assert_no_leftovers(cid, b)
+
+
 @pytest.mark.parametrize("version,sent", [("252.19-1~deb12u1", True), ("239 (239-58.el8)", False)])
 def test_cpu_period_by_systemd_version(sd, fake, version, sent):
     # CPUQuotaPeriodUSec exists from systemd 242 on (an older one refuses the whole unit):
