@@ -58,7 +58,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize integration security rootless faults faults-sample engines cri check-vm install clean distclean bench fuzz fuzz-quick structure
+.PHONY: all check unit sanitize integration security rootless faults faults-sample engines cri check-vm install clean distclean bench bench-systemd fuzz fuzz-quick structure
 # objects reached only through pattern rules are otherwise deleted as intermediates, and every
 # `make unit` or `make fuzz` would compile the whole tree again
 .SECONDARY:
@@ -206,10 +206,15 @@ check:
 	$(MAKE) cri
 	$(MAKE) check-vm
 	$(MAKE) bench ITERATIONS=1 CONTAINERS=3 SCALING=0
+	$(PYTHON) bench/systemd-driver.py --husk $(CURDIR)/husk --iterations 1 --warmup 0 --if-available
 
 bench: husk
 	$(MAKE) -C bench HUSK=$(CURDIR)/husk
 	$(PYTHON) bench/rootless.py --husk $(CURDIR)/husk --iterations $(or $(ITERATIONS),30)
+
+# --systemd-cgroup against cgroupfs, per run, in a systemd system container (bench/README.md)
+bench-systemd: husk
+	$(PYTHON) bench/systemd-driver.py --husk $(CURDIR)/husk --iterations $(or $(ITERATIONS),200)
 
 install: husk
 	install -D -m 0755 husk $(DESTDIR)$(BINDIR)/husk
