@@ -131,6 +131,7 @@ static int sd_version = -1;
  * through go-systemd, does not subscribe either). */
 static int sd_connect(struct husk_err *err)
 {
+    husk_dbus_close(&bus);   /* one the plan opened for a start that did not come */
     if (husk_dbus_open(&bus, husk_dbus_system_address(), true, err) < 0) {
         struct husk_err e2;
         if (husk_dbus_open(&bus, "unix:path=/run/systemd/private", false, &e2) == 0)
@@ -188,11 +189,15 @@ static void read_version(long long deadline)
     husk_dbus_buf_free(&b);
     struct husk_dbus_msg m;
     struct husk_err ig;
-    if (!s || husk_dbus_wait_reply(&bus, s, deadline, &m, NULL, NULL, &ig) < 0 || strcmp(m.sig, "v"))
+    int r = s ? husk_dbus_wait_reply(&bus, s, deadline, &m, NULL, NULL, &ig) : -1;
+    /* an error answer here is not the next call's: that one decides what a failure undoes */
+    bus.error_name[0] = '\0';
+    if (r < 0 || strcmp(m.sig, "v"))
         return;
     const char *vs = husk_dbus_get_g(&m.body), *v = vs && !strcmp(vs, "s") ? husk_dbus_get_s(&m.body) : NULL;
-    if (v && husk_systemd_version(v) > 0)
-        sd_version = husk_systemd_version(v);
+    int n = v ? husk_systemd_version(v) : -1;
+    if (n > 0)
+        sd_version = n;
     husk_debug("systemd: version \"%s\"", v ? v : "?");
 }
 
@@ -333,7 +338,7 @@ static int stop_call(const struct husk_cgroup *cg, struct husk_err *err)
     if (gone)
         rc = 0;
     /* a unit that failed (an OOM kill) stays listed until reset: nothing may be left; one
-     * that did not fail answers "not failed", which is fine */
+     * that did not fail is unloaded by now and answers NoSuchUnit, which is fine */
     b.len = 0;
     husk_dbus_put_s(&b, cg->unit);
     uint32_t s = rc == 0 && !gone ? husk_dbus_call(&bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", "s", &b, false)
