@@ -108,6 +108,12 @@ int husk_cgroup_systemd_set(const struct husk_cgroup *cg, const struct husk_conf
 int husk_cgroup_systemd_stop(const struct husk_cgroup *cg, struct husk_err *err);
 /* systemd's version number from its Version string ("252.19-1~deb12u1", "v255"); -1. */
 int husk_systemd_version(const char *s);
+/* Has the manager move pid into the unit (AttachProcessesToUnit): rootless, where husk may
+ * not move it itself. */
+int husk_cgroup_systemd_attach(const struct husk_cgroup *cg, pid_t pid, struct husk_err *err);
+/* Whether --systemd-cgroup talks to the user's manager (user@UID.service on the user bus:
+ * rootless) rather than the system instance. */
+bool husk_systemd_user(void);
 /* "a-b.slice" → "/a.slice/a-b.slice" (systemd.slice(5)); "-.slice" → "". */
 int husk_systemd_expand_slice(const char *slice, char *out, size_t n, struct husk_err *err);
 

@@ -97,6 +97,9 @@ const char *husk_dbus_system_address(void);
  * a bus daemon the first write holds the authentication and every message queued until
  * then; a peer's server gets the messages once it answered OK. */
 int husk_dbus_open(struct husk_dbus *c, const char *address, bool via_bus, struct husk_err *err);
+/* The same, claiming uid_claim in EXTERNAL: the uid the server sees (outside a user namespace). */
+int husk_dbus_open_as(struct husk_dbus *c, const char *address, bool via_bus, unsigned uid_claim,
+                      struct husk_err *err);
 void husk_dbus_close(struct husk_dbus *c);
 /* Queues a method call (body may be NULL); returns its serial, 0 on no memory. */
 uint32_t husk_dbus_call(struct husk_dbus *c, const char *dest, const char *path, const char *iface,

@@ -13,5 +13,11 @@ bool husk_rootless(void);
 /* The default --root: /run/husk for root; $XDG_RUNTIME_DIR/husk when rootless (runc:
  * $XDG_RUNTIME_DIR/runc). Rootless without XDG_RUNTIME_DIR: an error naming --root. */
 int husk_default_root(char *out, size_t n, struct husk_err *err);
+/* The uid outside our user namespace (the initial one's, for rootless podman's single
+ * level): what a unix socket's peer sees of us, so what D-Bus EXTERNAL must claim. */
+unsigned husk_rootless_host_uid(void);
+/* The user's bus, where user@UID.service's systemd is: $DBUS_SESSION_BUS_ADDRESS, else
+ * unix:path=$XDG_RUNTIME_DIR/bus when it exists (runc's order); else an error naming both. */
+int husk_user_bus_address(char *out, size_t n, struct husk_err *err);
 
 #endif

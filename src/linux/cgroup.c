@@ -283,8 +283,15 @@ int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, bool skip_v2, str
     char v[32];
     snprintf(v, sizeof v, "%d", pid);
     for (int i = 0; i < cg->n; i++)
-        if (!(skip_v2 && cg->dirs[i].v2) && husk_cg_write(&cg->dirs[i], "cgroup.procs", v, err) < 0)
+        if (!(skip_v2 && cg->dirs[i].v2) && husk_cg_write(&cg->dirs[i], "cgroup.procs", v, err) < 0) {
+            /* Rootless under the user's systemd, from outside its tree (a login session):
+             * the move takes a cgroup.procs above both that is root's (cgroup-v2.rst
+             * "Delegation Containment"). The manager has the system manager move its user's
+             * processes, as it did the init (AttachProcessesToUnit). */
+            if (cg->unit[0] && cg->dirs[i].v2 && denied(err->code) && husk_systemd_user())
+                return husk_cgroup_systemd_attach(cg, pid, err);
             return -1;
+        }
     return 0;
 }
 

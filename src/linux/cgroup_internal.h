@@ -2,6 +2,18 @@
 #define HUSK_CGROUP_INTERNAL_H
 
 #include "husk/cgroup.h"
+#include "husk/dbus.h"
+
+/* systemd's manager on the bus (cgroup_systemd.c, cgroup_systemd_user.c) */
+#define SD_DEST "org.freedesktop.systemd1"
+#define SD_PATH "/org/freedesktop/systemd1"
+#define SD_MANAGER "org.freedesktop.systemd1.Manager"
+/* runc waits as long for its unit's job */
+#define JOB_TIMEOUT_MS 30000
+/* Rootless (cgroup_systemd_user.c): a connection to the user's manager on the user bus, and
+ * the manager's own cgroup, below which its units are ("" for the root). */
+int husk_systemd_user_open(struct husk_dbus *c, struct husk_err *err);
+int husk_systemd_user_base(char *out, size_t n, struct husk_err *err);
 
 int husk_cg_write(const struct husk_cgroup_dir *d, const char *file, const char *value, struct husk_err *err);
 /* A fresh v1 cpuset cgroup has empty cpus/mems: copy the parent's so tasks can join. */

@@ -135,6 +135,10 @@ static const struct husk_cgroup_dir *dir_for(const struct husk_cgroup *cg, const
         snprintf(path, sizeof path, "%s/cgroup.controllers", d->path);
         if (read_small(path, v, sizeof v) == 0 && has_ctrl(v, ctrl))
             return d;
+        /* the user's systemd manager enables what user@.service's Delegate= gave it: above
+         * its scope nothing is the user's to write */
+        if (cg->unit[0] && husk_systemd_user())
+            return NULL;
         if (enable_down_to(d, ctrl, err) < 0)
             return NULL;
         if (read_small(path, v, sizeof v) == 0 && has_ctrl(v, ctrl))
@@ -157,6 +161,10 @@ static const struct husk_cgroup_dir *need(struct res_ctx *x, const char *ctrl, c
     else if (!d && x->cg->disabled)
         husk_err_set(x->err, 0, "cgroup: %s needs the %s controller, and cgroups are disabled "
                                 "(--cgroup-manager disabled)", what, ctrl);
+    else if (!d && x->cg->unit[0] && husk_systemd_user())
+        husk_err_set(x->err, 0, "cgroup: %s needs the %s controller, which the user's systemd manager was not "
+                                "delegated (user@%u.service's Delegate=; systemd's default is pids memory cpu): "
+                                "drop the limit or delegate the controller", what, ctrl, husk_rootless_host_uid());
     else if (!d && x->cg->skipped)
         husk_err_set(x->err, 0, "cgroup: %s needs the %s controller, and rootless husk has no cgroup it may "
                                 "write there (delegate a cgroup v2 subtree to the user, or drop the limit)", what, ctrl);

@@ -10,6 +10,7 @@
 #include "husk/dbus.h"
 #include "husk/cleanup.h"
 #include "husk/log.h"
+#include "husk/rootless.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,12 +18,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define SD_DEST "org.freedesktop.systemd1"
-#define SD_PATH "/org/freedesktop/systemd1"
-#define SD_MANAGER "org.freedesktop.systemd1.Manager"
-/* runc waits as long for its unit's job */
-#define JOB_TIMEOUT_MS 30000
 
 static void sd_preconnect(void);
 
@@ -53,17 +48,24 @@ int husk_systemd_expand_slice(const char *slice, char *out, size_t n, struct hus
 }
 
 /* runc's and crun's form: "slice:prefix:name" → prefix-name.scope in slice; empty: the
- * container in system.slice as husk-ID.scope. */
+ * container in system.slice (user.slice of the user's manager, rootless) as husk-ID.scope. */
 int husk_cgroup_plan_systemd(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err)
 {
     cg->n = cg->skipped = 0;
     cg->disabled = false;
     cg->unit[0] = '\0';
-    if (geteuid() != 0)
-        return husk_err_set(err, 0, "--systemd-cgroup: husk talks to the system instance of systemd only (root); "
-                                    "rootless containers use the cgroupfs driver");
+    bool user = husk_systemd_user();
+    char base[PATH_MAX] = "";
+    if (user) {
+        /* no bus, no unit: say so before anything is made */
+        char addr[PATH_MAX + 16];
+        if (husk_user_bus_address(addr, sizeof addr, err) < 0)
+            return -1;
+    }
     const char *want = c->linux_.cgroups_path;
     char slice[256] = "system.slice", prefix[128] = "husk", name[256];
+    if (user)
+        snprintf(slice, sizeof slice, "user.slice");
     snprintf(name, sizeof name, "%s", id);
     if (want && *want) {
         const char *a = strchr(want, ':'), *b = a ? strchr(a + 1, ':') : NULL;
@@ -96,9 +98,19 @@ int husk_cgroup_plan_systemd(const struct husk_config *c, const char *id, struct
         return -1;
     /* systemd's tree in every hierarchy (runc's layout on a hybrid host too): where systemd
      * does not manage a v1 controller, husk makes the same path itself */
+    for (int i = 0; user && i < nm; i++)
+        if (!mounts[i].v2)
+            /* systemd delegates no v1 hierarchy to a user (runc refuses this too) */
+            return husk_err_set(err, 0, "rootless --systemd-cgroup needs a cgroup v2 host (the unified hierarchy "
+                                        "alone): this host has cgroup v1 hierarchies (`%s`), where the user's systemd "
+                                        "manager can delegate no controller; use the cgroupfs driver",
+                                mounts[i].mountpoint);
+    if (user && husk_systemd_user_base(base, sizeof base, err) < 0)
+        return -1;
     for (int i = 0; i < nm; i++) {
         struct husk_cgroup_dir *d = &cg->dirs[cg->n];
-        if (snprintf(d->path, sizeof d->path, "%s%s/%s", mounts[i].mountpoint, sp, cg->unit) >= (int)sizeof d->path)
+        if (snprintf(d->path, sizeof d->path, "%s%s%s/%s", mounts[i].mountpoint, base, sp, cg->unit) >=
+            (int)sizeof d->path)
             return husk_err_set(err, ENAMETOOLONG, "cgroup path for \"%s\"", cg->unit);
         snprintf(d->ctrls, sizeof d->ctrls, "%s", mounts[i].ctrls);
         d->v2 = mounts[i].v2;
@@ -132,7 +144,11 @@ static int sd_version = -1;
 static int sd_connect(struct husk_err *err)
 {
     husk_dbus_close(&bus);   /* one the plan opened for a start that did not come */
-    if (husk_dbus_open(&bus, husk_dbus_system_address(), true, err) < 0) {
+    if (husk_systemd_user()) {
+        /* rootless: the user's manager on the user bus (cgroup_systemd_user.c) */
+        if (husk_systemd_user_open(&bus, err) < 0)
+            return -1;
+    } else if (husk_dbus_open(&bus, husk_dbus_system_address(), true, err) < 0) {
         struct husk_err e2;
         if (husk_dbus_open(&bus, "unix:path=/run/systemd/private", false, &e2) == 0)
             return 0;
@@ -288,7 +304,8 @@ int husk_cgroup_systemd_start(struct husk_cgroup *cg, const struct husk_config *
     }
     /* what the driver costs a `run` (husk --debug): the integrator's measure */
     husk_debug("systemd: StartTransientUnit `%s` via %s: %u round trips, %ld us", cg->unit,
-               bus.via_bus ? "the system bus" : "/run/systemd/private", bus.round_trips, us_since(&t0));
+               husk_systemd_user() ? "the user bus" : bus.via_bus ? "the system bus" : "/run/systemd/private",
+               bus.round_trips, us_since(&t0));
     husk_dbus_close(&bus);
     return rc;
 }
@@ -326,8 +343,15 @@ int husk_cgroup_systemd_set(const struct husk_cgroup *cg, const struct husk_conf
 
 static int stop_call(const struct husk_cgroup *cg, struct husk_err *err)
 {
-    if (sd_connect(err) < 0)
-        return -1;
+    if (sd_connect(err) < 0) {
+        /* Rootless without the user bus now (a delete from an environment without
+         * DBUS_SESSION_BUS_ADDRESS and XDG_RUNTIME_DIR): a scope whose processes are gone
+         * was removed by the manager itself, and then there is nothing to stop. */
+        bool left = false;
+        for (int i = 0; i < cg->n && !left; i++)
+            left = access(cg->dirs[i].path, F_OK) == 0;
+        return husk_systemd_user() && !left ? 0 : -1;
+    }
     struct husk_dbus_buf b = {0};
     husk_dbus_put_s(&b, cg->unit);
     husk_dbus_put_s(&b, "replace");

@@ -258,7 +258,9 @@ void husk_sd_resource_props(struct husk_dbus_buf *b, const struct husk_cgroup *c
         prop_t(b, "TasksMax", r->pids.limit.v > 0 ? (uint64_t)r->pids.limit.v : UINT64_MAX);
     if (r->block_io.weight.set && r->block_io.weight.v)
         prop_t(b, v2 ? "IOWeight" : "BlockIOWeight", r->block_io.weight.v);
-    if (r->n_devices)
+    /* a user manager may attach no device program (nor may rootless husk: devices are
+     * not enforced rootless either way) */
+    if (r->n_devices && !husk_systemd_user())
         devices_props(b, r);
 }
 

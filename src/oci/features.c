@@ -88,7 +88,7 @@ char *husk_features_json(void)
     husk_jsonw_kv_bool(&w, "v1", true);
     husk_jsonw_kv_bool(&w, "v2", true);
     husk_jsonw_kv_bool(&w, "systemd", true);
-    husk_jsonw_kv_bool(&w, "systemdUser", false);
+    husk_jsonw_kv_bool(&w, "systemdUser", true);
     husk_jsonw_kv_bool(&w, "rdma", true);
     husk_jsonw_end_object(&w);
     seccomp(&w);

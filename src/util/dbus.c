@@ -132,6 +132,12 @@ int husk_dbus_flush(struct husk_dbus *c, struct husk_err *err)
 
 int husk_dbus_open(struct husk_dbus *c, const char *address, bool via_bus, struct husk_err *err)
 {
+    return husk_dbus_open_as(c, address, via_bus, (unsigned)geteuid(), err);
+}
+
+int husk_dbus_open_as(struct husk_dbus *c, const char *address, bool via_bus, unsigned uid_claim,
+                      struct husk_err *err)
+{
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->via_bus = via_bus;
@@ -151,7 +157,7 @@ int husk_dbus_open(struct husk_dbus *c, const char *address, bool via_bus, struc
      * with the authentication unprocessed until more arrive, which in the systemd VM hung 2
      * calls of 3. */
     char uid[16], line[64];
-    int ul = snprintf(uid, sizeof uid, "%u", (unsigned)geteuid());
+    int ul = snprintf(uid, sizeof uid, "%u", uid_claim);
     int off = snprintf(line, sizeof line, "%cAUTH EXTERNAL ", '\0');
     for (int i = 0; i < ul; i++)
         off += snprintf(line + off, sizeof line - (size_t)off, "%02x", (unsigned char)uid[i]);
