@@ -58,19 +58,7 @@ def test_cgroup_v1_host_refused_as_runc_does(rl):
 # husk makes the scope's directory itself (the stand-in makes none) and the stand-in moves the
 # processes AttachProcessesToUnit names.
 
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <listen>unix:path={sock}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-"""
+BUS_CONFIG = open(os.path.join(os.path.dirname(__file__), "..", "integration", "dbus-bus.conf.in")).read()
 
 
 def serve(address, log_path, control_group, host_dir):
