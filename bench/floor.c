@@ -24,7 +24,8 @@
  *
  * The same-work floor of an engine's config (bench/configs/NAME.floor, one step a line; relative
  * bind sources are taken from PLAN's directory): its namespaces, hostname, mounts and binds
- * (made inside the rootfs before pivot_root), sysctls, masked and read-only paths, rlimits,
+ * (made inside the rootfs before pivot_root; a cgroup2 mount without a cgroup namespace is a
+ * bind of the floor's own cgroup, as husk makes it), sysctls, masked and read-only paths, rlimits,
  * and with --seccomp the very program husk built for the config's profile (an entry of husk's
  * seccomp cache, src/linux/seccomp.c: an 80-byte head, then the instructions), loaded right
  * before the exec. Not done, as for --default: devices, cgroup, capabilities, state. */
@@ -112,6 +113,7 @@ static struct step steps[MAX_STEPS];
 static int nsteps;
 static struct sock_filter *prog;
 static unsigned short prog_len;
+static unsigned long plan_ns;   /* the plan's namespaces */
 
 static unsigned long mount_flags(const char *list)
 {
@@ -196,6 +198,33 @@ static int read_seccomp(const char *path)
     return 0;
 }
 
+/* A cgroup2 mount without a cgroup namespace, as husk makes it (src/linux/rootfs_dev.c): a bind
+ * of the process's own cgroup directory, then a remount with the mount's flags. Not a fresh
+ * cgroup2 mount: in the initial cgroup namespace every one reapplies the hierarchy's root
+ * flags, and on 6.18 that takes cgroup_threadgroup_rwsem for writing (cgroup_favor_dynmods),
+ * i.e. waits for a normal RCU grace period (~10 ms here) unless another writer held it within
+ * the last one: the floor slept there, bimodally, while husk never makes that mount. */
+static int cgroup_bind(const char *dst, unsigned long flags)
+{
+    char self[4096], src[4200];
+    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, self, sizeof self - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    char *v2 = strstr(self, "0::");   /* the unified hierarchy's line, "0::PATH" */
+    if (!v2 || (v2 != self && v2[-1] != '\n'))
+        return -1;
+    v2[strcspn(v2, "\n")] = '\0';
+    snprintf(src, sizeof src, "/sys/fs/cgroup%s", v2 + 3);
+    mkdir(dst, 0755);
+    if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return -1;
+    return mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | flags, NULL);
+}
+
 /* Before pivot_root, in the rootfs (cwd): the plan's hostname, mounts and binds. */
 static int plan_mounts(void)
 {
@@ -205,6 +234,9 @@ static int plan_mounts(void)
         snprintf(dst, sizeof dst, ".%s", s->b);
         if (!strcmp(s->kind, "hostname")) {
             if (sethostname(s->d, strlen(s->d)) < 0)
+                return -1;
+        } else if (!strcmp(s->kind, "mount") && !strcmp(s->c, "cgroup2") && !(plan_ns & CLONE_NEWCGROUP)) {
+            if (cgroup_bind(dst, s->flags) < 0)
                 return -1;
         } else if (!strcmp(s->kind, "mount")) {
             mkdir(dst, 0755);
@@ -312,7 +344,7 @@ int main(int argc, char **argv)
     unsigned long ns = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (dflt)
         ns |= CLONE_NEWNET | CLONE_NEWCGROUP;
-    if (plan && !(ns = read_plan(plan)))
+    if (plan && !(ns = plan_ns = read_plan(plan)))
         return 125;
     if (seccomp && read_seccomp(seccomp) < 0)
         return 125;
