@@ -12,6 +12,21 @@ it, and runs, inside it, `husk run` of /bin/true interleaved iteration by iterat
                system.slice/husk-ID.scope (cgroupsPath system.slice:husk:ID)
   sd-private   --systemd-cgroup through systemd's own socket /run/systemd/private (no bus
                daemon: the fallback of a host without dbus-daemon)
+  runc-cgroupfs, runc-systemd
+               runc (--runc, runc 1.1.5 here) the same way, with and without --systemd-cgroup
+
+--gap MS sleeps that long before each run: a `run` on a host where nothing else moved a process
+between cgroups just before. systemd's move of the init into the scope (its write to
+cgroup.procs) takes the kernel's cgroup_threadgroup_rwsem for writing, which waits for an RCU
+grace period unless a write shortly before left it in its fast mode (or the cgroup2 mount has
+`favordynmods`): back to back, the runs share grace periods; with a gap each pays one.
+
+--floor N measures the driver's floor after the runs: a minimal client (python3-dbus, in the
+system container) doing only what the driver must per `run`, N times with the same --gap: a new
+connection, StartTransientUnit of a scope with one waiting process (Delegate, no default
+dependencies) and its JobRemoved; the process ends; a new connection, StopUnit and its
+JobRemoved. Timed inside the client, from the connection to the job's signal: systemd's and
+dbus-daemon's own minimum (and the kernel's), with the client's Python on top.
 
 Per mode it prints the median, p10 and p90 of wall time and of husk's CPU (wait4: husk and the
 container's /bin/true, which is the same in every mode), the mean CPU with its standard error,
@@ -19,7 +34,8 @@ the CPU that systemd (PID 1), dbus-daemon and journald spent per run (their sche
 median of the per-iteration difference to cgroupfs. It prints numbers, it asserts nothing.
 
 usage: bench/systemd-driver.py [--husk ./husk] [--iterations 200] [--modes cgroupfs,systemd,...]
-       [--tmp DIR] [--json FILE] [--compare OTHER-HUSK] [--rt] [--if-available]
+       [--tmp DIR] [--json FILE] [--compare OTHER-HUSK] [--rt] [--gap MS] [--runc PATH]
+       [--floor N] [--if-available]
 (`make bench-systemd`; `make check` runs one iteration, skipped where systemd is not installed)
 """
 import argparse
@@ -34,6 +50,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODES = ("cgroupfs", "systemd", "sd-private")
+RUNC_MODES = ("runc-cgroupfs", "runc-systemd")
 # the bench case of bench/bench.c: /bin/true, a read-only busybox rootfs, four namespaces
 BUNDLE = {
     "ociVersion": "1.0.2", "root": {"path": "rootfs", "readonly": True}, "hostname": "bench",
@@ -76,9 +93,11 @@ def daemon_pids():
 
 
 def one_run(husk, mode, cid, bundle, root):
+    if mode.startswith("runc-"):
+        husk, root = "/bench/runc", "/run/runc-bench"
     argv = [husk, "--root", root]
     env = dict(os.environ)
-    if mode != "cgroupfs":
+    if mode.endswith("systemd") or mode.endswith("sd-private"):
         argv.append("--systemd-cgroup")
     if mode.endswith("sd-private"):
         # no such bus: husk falls back to systemd's own socket
@@ -103,7 +122,7 @@ def inner(args):
     husks = {"": args.husk}
     if args.compare:
         husks["base-"] = args.compare
-    modes = [p + m for p in husks for m in args.modes.split(",")]
+    modes = [p + m for p in husks for m in args.modes.split(",") if not (p and m.startswith("runc-"))]
     res = {m: {k: [] for k in ("wall", "cpu", *DAEMONS.values())} for m in modes}
     root = "/run/husk-bench"
     if args.rt:
@@ -115,14 +134,71 @@ def inner(args):
         # each mode goes first equally often
         k = w % len(modes)
         for m in modes[k:] + modes[:k]:
+            if args.gap:
+                time.sleep(args.gap / 1e3)
             h = husks["base-" if m.startswith("base-") else ""]
             r = one_run(h, m.removeprefix("base-"), f"b{w}-{m}", args.bundle, root)
             if w >= args.warmup:
                 for key in r:
                     res[m][key].append(r[key])
-    left = subprocess.run(["systemctl", "list-units", "--all", "--no-legend", "--plain", "husk-b*"],
-                          capture_output=True, text=True).stdout.strip()
-    json.dump({"results": res, "units_left": left}, sys.stdout)
+    floor = driver_floor(args.floor, args.gap) if args.floor else None
+    left = subprocess.run(["systemctl", "list-units", "--all", "--no-legend", "--plain", "husk-b*", "runc-b*",
+                           "floor-*"], capture_output=True, text=True).stdout.strip()
+    json.dump({"results": res, "units_left": left, "floor": floor}, sys.stdout)
+
+
+def driver_floor(n, gap):
+    """What a driver cannot do without per `run` (see the module's doc): start and stop a scope."""
+    import dbus
+    from dbus.mainloop.glib import DBusGMainLoop
+    from gi.repository import GLib
+    DBusGMainLoop(set_as_default=True)
+    ctx = GLib.MainContext.default()
+    mgr_path, mgr_if = "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager"
+
+    def job(call):
+        done = {}
+        bus = dbus.SystemBus(private=True)
+        bus.add_signal_receiver(lambda _id, path, _unit, result: done.setdefault(str(path), str(result)),
+                                "JobRemoved", mgr_if, "org.freedesktop.systemd1", mgr_path)
+        path = str(call(dbus.Interface(bus.get_object("org.freedesktop.systemd1", mgr_path), mgr_if)))
+        while path not in done:
+            ctx.iteration(True)
+        bus.close()
+        if done[path] != "done":
+            raise SystemExit(f"floor: job {path}: {done[path]}")
+
+    res = {"start": [], "stop": []}
+    for i in range(n):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(w)
+            os.read(r, 1)
+            os._exit(0)
+        os.close(r)
+        unit = f"floor-{os.getpid()}-{i}.scope"
+        props = [("PIDs", dbus.Array([dbus.UInt32(pid)], signature="u")), ("Delegate", True),
+                 ("DefaultDependencies", False)]
+        if gap:
+            time.sleep(gap / 1e3)
+        t0 = time.perf_counter()
+        job(lambda m: m.StartTransientUnit(unit, "fail", dbus.Array(props, signature="(sv)"),
+                                           dbus.Array([], signature="(sa(sv))")))
+        t1 = time.perf_counter()
+        os.close(w)
+        os.waitpid(pid, 0)
+        t2 = time.perf_counter()
+        try:
+            job(lambda m: m.StopUnit(unit, "replace"))
+        except dbus.DBusException as e:
+            # the scope went by itself when its process did (as for husk: NoSuchUnit)
+            if e.get_dbus_name() != "org.freedesktop.systemd1.NoSuchUnit":
+                raise
+        t3 = time.perf_counter()
+        res["start"].append((t1 - t0) * 1e3)
+        res["stop"].append((t3 - t2) * 1e3)
+    return res
 
 
 # ---- on the host ----
@@ -136,15 +212,16 @@ def report(res, iterations, husk):
     modes = list(res)
     print(f"husk run /bin/true in a systemd system container, {iterations} iterations interleaved "
           f"({husk}; systemd {systemd_version()})")
-    print(f"  {'mode':<14}{'median':>9}{'p10':>9}{'p90':>9}{'cpu':>9}{'cpu mean':>15}"
+    print(f"  {'mode':<15}{'median':>9}{'p10':>9}{'p90':>9}{'cpu':>9}{'cpu mean':>15}"
           f"{'pid1':>8}{'dbus':>8}{'jrnl':>8}{'Δ wall':>9}{'Δ cpu':>9}{'Δ all':>9}")
-    base = res.get("cgroupfs")
     for m in modes:
         r = res[m]
+        # against the same runtime's cgroupfs
+        base = res.get(next((p for p in ("base-", "runc-") if m.startswith(p)), "") + "cgroupfs")
         w, c = r["wall"], r["cpu"]
         daemons = [statistics.mean(r[k]) for k in DAEMONS.values()]
         sem = statistics.stdev(c) / len(c) ** 0.5 if len(c) > 1 else 0
-        if base and m != "cgroupfs":
+        if base and not m.endswith("cgroupfs"):
             dw = statistics.median(a - b for a, b in zip(w, base["wall"]))
             dc = statistics.median(a - b for a, b in zip(c, base["cpu"]))
             da = (statistics.mean(c) + sum(daemons)) - (statistics.mean(base["cpu"]) +
@@ -152,10 +229,10 @@ def report(res, iterations, husk):
             d = f"{dw:>+7.2f}ms{dc:>+7.2f}ms{da:>+7.2f}ms"
         else:
             d = f"{'-':>9}{'-':>9}{'-':>9}"
-        print(f"  {m:<14}{statistics.median(w):>7.2f}ms{pct(w, .1):>7.2f}ms{pct(w, .9):>7.2f}ms"
+        print(f"  {m:<15}{statistics.median(w):>7.2f}ms{pct(w, .1):>7.2f}ms{pct(w, .9):>7.2f}ms"
               f"{statistics.median(c):>7.2f}ms{statistics.mean(c):>7.2f}±{sem:.2f}ms"
               + "".join(f"{x:>6.2f}ms" for x in daemons) + d)
-    print("  cpu: husk's own (wait4, with the container's /bin/true); pid1, dbus, jrnl: mean CPU per run of\n"
+    print("  cpu: the runtime's own (wait4, with the container's /bin/true); pid1, dbus, jrnl: mean CPU per run of\n"
           "  systemd, dbus-daemon and journald (schedstat); Δ wall, Δ cpu: median of the per-iteration\n"
           "  difference to cgroupfs; Δ all: mean CPU of husk and the three daemons, minus cgroupfs's")
 
@@ -194,6 +271,8 @@ def outer(args):
         shutil.copy(args.husk, os.path.join(bench, "husk"))
         if args.compare:
             shutil.copy(args.compare, os.path.join(bench, "husk-base"))
+        if any(m.startswith("runc-") for m in args.modes.split(",")):
+            shutil.copy(args.runc, os.path.join(bench, "runc"))
         shutil.copy(os.path.abspath(__file__), os.path.join(bench, "systemd-driver.py"))
         subprocess.run(["sh", os.path.join(REPO, "scripts/mkrootfs.sh"), os.path.join(bench, "bundle/rootfs")],
                        check=True, stdout=subprocess.DEVNULL)
@@ -227,6 +306,7 @@ def outer(args):
                "--modes", args.modes]
         if args.compare:
             cmd += ["--compare", "/bench/husk-base"]
+        cmd += ["--gap", str(args.gap), "--floor", str(args.floor)]
         if args.rt:
             cmd.append("--rt")
         p = v2(husk, root, *cmd, capture_output=True, text=True)
@@ -234,6 +314,12 @@ def outer(args):
             raise SystemExit(f"systemd-driver: the runs failed:\n{p.stderr}")
         out = json.loads(p.stdout)
         report(out["results"], args.iterations, args.husk)
+        if out.get("floor"):
+            f = out["floor"]
+            tot = [a + b for a, b in zip(f["start"], f["stop"])]
+            print(f"  driver floor ({len(tot)} starts and stops of a scope by a minimal client, gap {args.gap} ms): "
+                  + ", ".join(f"{k} median {statistics.median(v):.2f} ms p90 {pct(v, .9):.2f} ms"
+                              for k, v in (("start", f["start"]), ("stop", f["stop"]), ("both", tot))))
         if out["units_left"]:
             print(f"  units left behind: {out['units_left']}")
         if args.json:
@@ -252,6 +338,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--compare", help="another husk build, as rows base-MODE")
+    ap.add_argument("--runc", default="/usr/sbin/runc", help="the runc of the runc-* modes")
+    ap.add_argument("--gap", type=float, default=0, help="milliseconds of sleep before each run")
+    ap.add_argument("--floor", type=int, default=0, help="also the driver's floor, this many times")
     ap.add_argument("--tmp", help="scratch directory's parent (default: $TMPDIR or /tmp)")
     ap.add_argument("--json")
     ap.add_argument("--rt", action="store_true",

@@ -102,6 +102,15 @@ int husk_cgroup_parse(const char *s, struct husk_cgroup *cg);
 int husk_cgroup_plan_systemd(const struct husk_config *c, const char *id, struct husk_cgroup *cg, struct husk_err *err);
 int husk_cgroup_systemd_start(struct husk_cgroup *cg, const struct husk_config *c, const char *id, pid_t pid,
                               struct husk_err *err);
+/* The start overlapped with the init's setup (pure cgroup2, the system manager): premake
+ * makes the scope's directory and returns it open for clone3(CLONE_INTO_CGROUP), or -1
+ * where the start above applies; start_send queues StartTransientUnit without waiting;
+ * start_wait reads its answer and job (nothing pending: 0). An error answer empties cg but
+ * for a directory husk made, which husk_cgroup_destroy removes. */
+int husk_cgroup_systemd_premake(struct husk_cgroup *cg);
+int husk_cgroup_systemd_start_send(struct husk_cgroup *cg, const struct husk_config *c, const char *id, pid_t pid,
+                                   struct husk_err *err);
+int husk_cgroup_systemd_start_wait(struct husk_cgroup *cg, struct husk_err *err);
 /* `update`: the new resources as unit properties (SetUnitProperties). */
 int husk_cgroup_systemd_set(const struct husk_cgroup *cg, const struct husk_config *c, struct husk_err *err);
 /* StopUnit and ResetFailedUnit: no unit left (husk_cgroup_destroy calls it). */

@@ -13,9 +13,11 @@
 #include "husk/rootless.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -240,15 +242,11 @@ static void on_signal(void *ctx, struct husk_dbus_msg *m)
     snprintf(j->result[k], sizeof j->result[k], "%s", res);
 }
 
-/* A Manager method that queues a job (reply "o"): waits for the job's JobRemoved and fails
- * unless its result is "done". */
-static int call_job(struct husk_dbus *c, const char *member, const char *sig, const struct husk_dbus_buf *body,
-                    const char *unit, struct husk_err *err)
+/* Waits for the answer to a Manager method that queues a job (reply "o"), then for the
+ * job's JobRemoved; fails unless its result is "done". */
+static int wait_job(struct husk_dbus *c, uint32_t serial, const char *member, const char *unit, struct husk_err *err)
 {
     long long deadline = husk_dbus_now_ms() + JOB_TIMEOUT_MS;
-    uint32_t serial = husk_dbus_call(c, SD_DEST, SD_PATH, SD_MANAGER, member, sig, body, false);
-    if (!serial)
-        return husk_err_set(err, ENOMEM, "systemd %s", member);
     struct jobs j = {.n = 0};
     struct husk_dbus_msg m;
     if (husk_dbus_wait_reply(c, serial, deadline, &m, on_signal, &j, err) < 0)
@@ -273,6 +271,15 @@ static int call_job(struct husk_dbus *c, const char *member, const char *sig, co
     }
 }
 
+static int call_job(struct husk_dbus *c, const char *member, const char *sig, const struct husk_dbus_buf *body,
+                    const char *unit, struct husk_err *err)
+{
+    uint32_t serial = husk_dbus_call(c, SD_DEST, SD_PATH, SD_MANAGER, member, sig, body, false);
+    if (!serial)
+        return husk_err_set(err, ENOMEM, "systemd %s", member);
+    return wait_job(c, serial, member, unit, err);
+}
+
 static long us_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -280,34 +287,88 @@ static long us_since(const struct timespec *t0)
     return (long)((t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000);
 }
 
-int husk_cgroup_systemd_start(struct husk_cgroup *cg, const struct husk_config *c, const char *id, pid_t pid,
-                              struct husk_err *err)
+/* The start under way: its call's serial (0: none), when it began, and whether the scope's
+ * directory is husk's own until systemd takes it (husk_cgroup_systemd_premake). */
+static uint32_t start_serial;
+static struct timespec start_t0;
+static bool premade;
+
+int husk_cgroup_systemd_premake(struct husk_cgroup *cg)
 {
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (bus.fd < 0 && sd_connect(err) < 0)
+    /* Rootless, the clone into the user manager's tree needs a cgroup.procs above both
+     * that is root's; with v1 hierarchies the init is moved there anyway. A directory that
+     * exists is another unit's (UnitExists comes next) or a leftover: systemd's to take. A
+     * slice that does not exist yet is systemd's to make. */
+    if (husk_systemd_user() || cg->n != 1 || !cg->dirs[0].v2 || mkdir(cg->dirs[0].path, 0755) < 0)
         return -1;
+    int fd = open(cg->dirs[0].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        rmdir(cg->dirs[0].path);
+    premade = fd >= 0;
+    return fd;
+}
+
+/* An error answer made no unit: nothing of it is ours to stop (with UnitExists the name is
+ * another container's, whose unit a stop would kill); a directory husk made is removed
+ * once the init is gone, one systemd made is not ours. */
+static void no_unit(struct husk_cgroup *cg)
+{
+    cg->unit[0] = '\0';
+    if (!premade)
+        cg->n = 0;
+}
+
+int husk_cgroup_systemd_start_send(struct husk_cgroup *cg, const struct husk_config *c, const char *id, pid_t pid,
+                                   struct husk_err *err)
+{
+    clock_gettime(CLOCK_MONOTONIC, &start_t0);
+    if (bus.fd < 0 && sd_connect(err) < 0) {
+        if (premade)
+            no_unit(cg);   /* nothing reached systemd */
+        return -1;
+    }
     /* the authentication, Hello and the match went with the plan (or go with the call, in
      * one write); the version, when a property needs it, costs one round trip more */
     if (husk_sd_wants_period(&c->linux_.resources, true))
         read_version(husk_dbus_now_ms() + JOB_TIMEOUT_MS);
     struct husk_dbus_buf b = {0};
     husk_sd_start_props(&b, cg, c, id, pid, sd_version);
-    int rc = b.oom ? husk_err_set(err, ENOMEM, "systemd StartTransientUnit")
-                   : call_job(&bus, "StartTransientUnit", "ssa(sv)a(sa(sv))", &b, cg->unit, err);
+    start_serial = b.oom ? 0
+                         : husk_dbus_call(&bus, SD_DEST, SD_PATH, SD_MANAGER, "StartTransientUnit",
+                                          "ssa(sv)a(sa(sv))", &b, false);
     husk_dbus_buf_free(&b);
-    /* An error answer made no unit: nothing of it is ours to stop or remove. With UnitExists
-     * the name is another container's, whose unit a stop would kill. */
-    if (rc < 0 && bus.error_name[0]) {
-        cg->unit[0] = '\0';
-        cg->n = 0;
+    if (!start_serial || husk_dbus_flush(&bus, err) < 0) {
+        start_serial = 0;
+        husk_dbus_close(&bus);
+        return husk_err_set(err, ENOMEM, "systemd StartTransientUnit `%s`", cg->unit);
     }
+    bus.round_trips += bus.authed || bus.via_bus;   /* its answer is waited for */
+    return 0;
+}
+
+int husk_cgroup_systemd_start_wait(struct husk_cgroup *cg, struct husk_err *err)
+{
+    if (!start_serial)
+        return 0;
+    uint32_t serial = start_serial;
+    start_serial = 0;
+    int rc = wait_job(&bus, serial, "StartTransientUnit", cg->unit, err);
+    if (rc < 0 && bus.error_name[0])
+        no_unit(cg);
     /* what the driver costs a `run` (husk --debug): the integrator's measure */
-    husk_debug("systemd: StartTransientUnit `%s` via %s: %u round trips, %ld us", cg->unit,
+    husk_debug("systemd: StartTransientUnit `%s` via %s%s: %u round trips, %ld us", cg->unit,
                husk_systemd_user() ? "the user bus" : bus.via_bus ? "the system bus" : "/run/systemd/private",
-               bus.round_trips, us_since(&t0));
+               premade ? ", the init cloned into it" : "", bus.round_trips, us_since(&start_t0));
     husk_dbus_close(&bus);
     return rc;
+}
+
+int husk_cgroup_systemd_start(struct husk_cgroup *cg, const struct husk_config *c, const char *id, pid_t pid,
+                              struct husk_err *err)
+{
+    if (husk_cgroup_systemd_start_send(cg, c, id, pid, err) < 0)
+        return -1;
+    return husk_cgroup_systemd_start_wait(cg, err);
 }
 
 int husk_cgroup_systemd_set(const struct husk_cgroup *cg, const struct husk_config *c, struct husk_err *err)

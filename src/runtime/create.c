@@ -292,6 +292,9 @@ static int create_commit(struct create_ctx *c, bool early, struct husk_err *err)
 static void create_release(struct create_ctx *c, bool failed)
 {
     if (failed && c->pid > 0) {
+        /* a systemd start under way is answered first: its error decides what is ours */
+        struct husk_err e1;
+        husk_cgroup_systemd_start_wait(&c->mem->cg, &e1);
         kill(c->pid, SIGKILL);
         if (c->own_child)
             waitpid(c->pid, NULL, 0);
@@ -350,7 +353,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         create_state_fields(&c);
         ok = create_socket_activation(&c, err) == 0 && create_init_fds(&c, err) == 0 &&
              create_spawn(&c, err) == 0 && create_configure(&c, err) == 0 && create_go(&c, err) == 0 &&
-             create_record(&c, err) == 0;
+             create_record(&c, err) == 0 && create_cgroup_finish(&c, err) == 0;
     }
     if (ok) {
         bool early = create_early_start(&c);

@@ -55,5 +55,7 @@ int create_spawn(struct create_ctx *c, struct husk_err *err);
 int create_configure(struct create_ctx *c, struct husk_err *err);
 /* GO with the state document, then the exec trampoline. */
 int create_go(struct create_ctx *c, struct husk_err *err);
+/* systemd's job for a scope the init was cloned into, and then the cgroup files. */
+int create_cgroup_finish(struct create_ctx *c, struct husk_err *err);
 
 #endif

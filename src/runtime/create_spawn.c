@@ -257,7 +257,8 @@ int create_spawn(struct create_ctx *c, struct husk_err *err)
             return -1;
     } else {
         struct husk_cgroup *cg = &c->mem->cg;
-        int cgfd = cg->unit[0] ? -1 : husk_cgroup_v2_fd(cg);
+        /* with systemd on cgroup2, into the scope's directory made ahead of systemd */
+        int cgfd = cg->unit[0] ? husk_cgroup_systemd_premake(cg) : husk_cgroup_v2_fd(cg);
         c->pid = husk_spawn_clone3(c->flags, cgfd, &c->in_v2);
         if (cgfd >= 0)
             close(cgfd);
@@ -290,9 +291,12 @@ int create_configure(struct create_ctx *c, struct husk_err *err)
      * the directories systemd does not make (v1 controllers it leaves alone) and the files. */
     if (cg->unit[0]) {
         c->cg_made = true;   /* from the call on, a failure stops the unit */
-        if (husk_cgroup_systemd_start(cg, cfg, c->o.id, c->pid, err) < 0 || husk_cgroup_make(cg, err) < 0 ||
-            husk_cgroup_apply(cg, cfg, err) < 0 ||
-            husk_cgroup_serialize(cg, c->mem->st.cgroup, sizeof c->mem->st.cgroup) < 0)
+        /* cloned into the scope's directory: systemd takes it while the init builds, and
+         * create_cgroup_finish waits for that */
+        if (c->in_v2 ? husk_cgroup_systemd_start_send(cg, cfg, c->o.id, c->pid, err) < 0
+                     : husk_cgroup_systemd_start(cg, cfg, c->o.id, c->pid, err) < 0 || husk_cgroup_make(cg, err) < 0 ||
+                           husk_cgroup_apply(cg, cfg, err) < 0 ||
+                           husk_cgroup_serialize(cg, c->mem->st.cgroup, sizeof c->mem->st.cgroup) < 0)
             return -1;
     }
     if (husk_cgroup_enter(cg, c->pid, c->in_v2, err) < 0)
@@ -314,6 +318,19 @@ int create_configure(struct create_ctx *c, struct husk_err *err)
             close(c->trees[i]);
         c->trees[i] = -1;
     }
+    return 0;
+}
+
+/* The overlapped systemd start's end, before the init's first request is read (hooks, READY)
+ * and so before anything of the container's runs: the unit's job done, then the files,
+ * after systemd's own writes of the unit's properties, which would overwrite them. */
+int create_cgroup_finish(struct create_ctx *c, struct husk_err *err)
+{
+    struct husk_cgroup *cg = &c->mem->cg;
+    if (!cg->unit[0] || !c->in_v2)
+        return 0;
+    if (husk_cgroup_systemd_start_wait(cg, err) < 0 || husk_cgroup_apply(cg, c->cfg, err) < 0)
+        return -1;
     return 0;
 }
 

@@ -513,3 +513,63 @@ def test_systemds_own_socket_when_there_is_no_bus(sd, fake):
 def test_features_says_systemd(husk):
     p = husk.cmd("features", check=True)
     assert json.loads(p.stdout)["linux"]["cgroup"]["systemd"] is True
+
+
+# ---- against Debian's systemd, in a husk system container (test_system_container.py's) ----
+
+from test_system_container import in_ctr, system_container  # noqa: E402,F401  (a fixture)
+
+
+def test_real_systemd_scope_made_ahead(husk, system_container):
+    """With systemd's own cgroup2 tree (the system instance), husk makes the scope's directory,
+    clones the init into it and lets it build while systemd takes the directory as the unit's
+    (its mkdir finds it, its move finds the init there); an error answer (UnitExists) leaves
+    the other container's unit and directory alone; nothing is left after delete."""
+    cid, out = system_container
+    end = time.time() + 60
+    while in_ctr(husk, cid, "test", "-S", "/run/systemd/private").returncode != 0:
+        assert time.time() < end, "systemd's private socket did not appear in 60 s"
+        time.sleep(0.2)
+    assert in_ctr(husk, cid, "systemctl", "is-system-running", "--wait", timeout=90).stdout.strip() in (
+        "running", "degraded")
+    shutil.copy(HUSK, out / "husk")
+
+    def nocg(cfg):
+        cfg["linux"].pop("cgroupsPath", None)
+        cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "cgroup"]
+    husk.bundle(["cat", "/proc/self/cgroup"], edit=nocg, name="out/cat")
+    husk.bundle(["sleep", "100"], edit=nocg, name="out/sleep")
+
+    def same_unit(cfg):
+        nocg(cfg)
+        cfg["linux"]["cgroupsPath"] = "system.slice:husk:long"
+    husk.bundle(["true"], edit=same_unit, name="out/same")
+    h = ["/husk-out/husk", "--root", "/run/husk-t", "--systemd-cgroup"]
+
+    r = in_ctr(husk, cid, *h, "--debug", "run", "--bundle", "/husk-out/cat", "one")
+    assert r.returncode == 0, r.stderr
+    assert "0::/system.slice/husk-one.scope" in r.stdout.splitlines(), r.stdout
+    assert "the init cloned into it" in r.stderr, r.stderr
+
+    # the detached container's stdio goes to a file, never the pipes of exec's caller
+    r = in_ctr(husk, cid, "sh", "-c", 'exec "$@" </dev/null >/husk-out/long.log 2>&1', "sh", *h,
+               "run", "--detach", "--bundle", "/husk-out/sleep", "long")
+    assert r.returncode == 0, (out / "long.log").read_text()
+    assert in_ctr(husk, cid, "systemctl", "is-active", "husk-long.scope").stdout.strip() == "active"
+    show = in_ctr(husk, cid, "systemctl", "show", "-p", "Delegate", "-p", "ControlGroup", "husk-long.scope").stdout
+    assert "Delegate=yes" in show and "ControlGroup=/system.slice/husk-long.scope" in show, show
+    procs = in_ctr(husk, cid, "cat", "/sys/fs/cgroup/system.slice/husk-long.scope/cgroup.procs").stdout.split()
+    assert len(procs) == 1, procs
+
+    # another container asking for the same unit: UnitExists, nothing of the first touched
+    r = in_ctr(husk, cid, *h, "run", "--bundle", "/husk-out/same", "other")
+    assert r.returncode != 0 and "UnitExists" in r.stderr, (r.returncode, r.stderr)
+    assert in_ctr(husk, cid, "systemctl", "is-active", "husk-long.scope").stdout.strip() == "active"
+    assert in_ctr(husk, cid, "cat", "/sys/fs/cgroup/system.slice/husk-long.scope/cgroup.procs").stdout.split() == procs
+
+    r = in_ctr(husk, cid, *h, "delete", "--force", "long")
+    assert r.returncode == 0, r.stderr
+    left = in_ctr(husk, cid, "systemctl", "list-units", "--all", "--no-legend", "--plain", "husk-*.scope").stdout.strip()
+    assert not left, left
+    dirs = in_ctr(husk, cid, "ls", "/sys/fs/cgroup/system.slice").stdout.split()
+    assert not [d for d in dirs if d.startswith("husk-")], dirs
