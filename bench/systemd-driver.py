@@ -21,12 +21,13 @@ cgroup.procs) takes the kernel's cgroup_threadgroup_rwsem for writing, which wai
 grace period unless a write shortly before left it in its fast mode (or the cgroup2 mount has
 `favordynmods`): back to back, the runs share grace periods; with a gap each pays one.
 
---floor N measures the driver's floor after the runs: a minimal client (python3-dbus, in the
-system container) doing only what the driver must per `run`, N times with the same --gap: a new
-connection, StartTransientUnit of a scope with one waiting process (Delegate, no default
-dependencies) and its JobRemoved; the process ends; a new connection, StopUnit and its
-JobRemoved. Timed inside the client, from the connection to the job's signal: systemd's and
-dbus-daemon's own minimum (and the kernel's), with the client's Python on top.
+--floor N measures the driver's floor after the runs: bench/sd-floor.c, a minimal static client
+(husk's own D-Bus code and nothing else of husk) doing only what the driver must per `run`, N
+times with the same --gap: a new connection whose first write holds the authentication, Hello,
+the match and StartTransientUnit of a scope with one waiting process (Delegate, no default
+dependencies), then its JobRemoved; the process ends; a new connection, StopUnit and its
+JobRemoved. Timed inside the client, from the connection to the job's signal: what systemd,
+dbus-daemon and the kernel take for the two calls, whoever makes them.
 
 Per mode it prints the median, p10 and p90 of wall time and of husk's CPU (wait4: husk and the
 container's /bin/true, which is the same in every mode), the mean CPU with its standard error,
@@ -148,57 +149,10 @@ def inner(args):
 
 
 def driver_floor(n, gap):
-    """What a driver cannot do without per `run` (see the module's doc): start and stop a scope."""
-    import dbus
-    from dbus.mainloop.glib import DBusGMainLoop
-    from gi.repository import GLib
-    DBusGMainLoop(set_as_default=True)
-    ctx = GLib.MainContext.default()
-    mgr_path, mgr_if = "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager"
-
-    def job(call):
-        done = {}
-        bus = dbus.SystemBus(private=True)
-        bus.add_signal_receiver(lambda _id, path, _unit, result: done.setdefault(str(path), str(result)),
-                                "JobRemoved", mgr_if, "org.freedesktop.systemd1", mgr_path)
-        path = str(call(dbus.Interface(bus.get_object("org.freedesktop.systemd1", mgr_path), mgr_if)))
-        while path not in done:
-            ctx.iteration(True)
-        bus.close()
-        if done[path] != "done":
-            raise SystemExit(f"floor: job {path}: {done[path]}")
-
-    res = {"start": [], "stop": []}
-    for i in range(n):
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(w)
-            os.read(r, 1)
-            os._exit(0)
-        os.close(r)
-        unit = f"floor-{os.getpid()}-{i}.scope"
-        props = [("PIDs", dbus.Array([dbus.UInt32(pid)], signature="u")), ("Delegate", True),
-                 ("DefaultDependencies", False)]
-        if gap:
-            time.sleep(gap / 1e3)
-        t0 = time.perf_counter()
-        job(lambda m: m.StartTransientUnit(unit, "fail", dbus.Array(props, signature="(sv)"),
-                                           dbus.Array([], signature="(sa(sv))")))
-        t1 = time.perf_counter()
-        os.close(w)
-        os.waitpid(pid, 0)
-        t2 = time.perf_counter()
-        try:
-            job(lambda m: m.StopUnit(unit, "replace"))
-        except dbus.DBusException as e:
-            # the scope went by itself when its process did (as for husk: NoSuchUnit)
-            if e.get_dbus_name() != "org.freedesktop.systemd1.NoSuchUnit":
-                raise
-        t3 = time.perf_counter()
-        res["start"].append((t1 - t0) * 1e3)
-        res["stop"].append((t3 - t2) * 1e3)
-    return res
+    """What a driver cannot do without per `run`: bench/sd-floor.c (see the module's doc)."""
+    out = subprocess.run(["/bench/sd-floor", str(n), str(gap)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in out.splitlines()]
+    return {"start": [int(r[0]) / 1e3 for r in rows], "stop": [int(r[1]) / 1e3 for r in rows]}
 
 
 # ---- on the host ----
@@ -271,6 +225,12 @@ def outer(args):
         shutil.copy(args.husk, os.path.join(bench, "husk"))
         if args.compare:
             shutil.copy(args.compare, os.path.join(bench, "husk-base"))
+        if args.floor:
+            cc = shutil.which("musl-gcc") or "cc"
+            subprocess.run([cc, "-std=gnu11", "-D_GNU_SOURCE", "-O2", "-static", "-I", os.path.join(REPO, "include"), "-o",
+                            os.path.join(bench, "sd-floor"), os.path.join(REPO, "bench/sd-floor.c"),
+                            *(os.path.join(REPO, "src/util", f) for f in ("dbus.c", "dbus_wire.c", "err.c"))],
+                           check=True)
         if any(m.startswith("runc-") for m in args.modes.split(",")):
             shutil.copy(args.runc, os.path.join(bench, "runc"))
         shutil.copy(os.path.abspath(__file__), os.path.join(bench, "systemd-driver.py"))
