@@ -353,12 +353,12 @@ int husk_cgroup_systemd_start_wait(struct husk_cgroup *cg, struct husk_err *err)
     uint32_t serial = start_serial;
     start_serial = 0;
     int rc = wait_job(&bus, serial, "StartTransientUnit", cg->unit, err);
-    if (rc < 0 && bus.error_name[0])
-        no_unit(cg);
     /* what the driver costs a `run` (husk --debug): the integrator's measure */
     husk_debug("systemd: StartTransientUnit `%s` via %s%s: %u round trips, %ld us", cg->unit,
                husk_systemd_user() ? "the user bus" : bus.via_bus ? "the system bus" : "/run/systemd/private",
                premade ? ", the init cloned into it" : "", bus.round_trips, us_since(&start_t0));
+    if (rc < 0 && bus.error_name[0])
+        no_unit(cg);
     husk_dbus_close(&bus);
     return rc;
 }

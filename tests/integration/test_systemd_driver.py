@@ -524,7 +524,8 @@ def test_real_systemd_scope_made_ahead(husk, system_container):
     """With systemd's own cgroup2 tree (the system instance), husk makes the scope's directory,
     clones the init into it and lets it build while systemd takes the directory as the unit's
     (its mkdir finds it, its move finds the init there); an error answer (UnitExists) leaves
-    the other container's unit and directory alone; nothing is left after delete."""
+    the other container's unit and directory alone, one to a unit of its own removes the
+    directory husk made; nothing is left after delete."""
     cid, out = system_container
     end = time.time() + 60
     while in_ctr(husk, cid, "test", "-S", "/run/systemd/private").returncode != 0:
@@ -544,6 +545,11 @@ def test_real_systemd_scope_made_ahead(husk, system_container):
         nocg(cfg)
         cfg["linux"]["cgroupsPath"] = "system.slice:husk:long"
     husk.bundle(["true"], edit=same_unit, name="out/same")
+
+    def bad_name(cfg):
+        nocg(cfg)
+        cfg["linux"]["cgroupsPath"] = "system.slice:husk:a b"   # no unit name has a space
+    husk.bundle(["true"], edit=bad_name, name="out/bad")
     h = ["/husk-out/husk", "--root", "/run/husk-t", "--systemd-cgroup"]
 
     r = in_ctr(husk, cid, *h, "--debug", "run", "--bundle", "/husk-out/cat", "one")
@@ -566,6 +572,11 @@ def test_real_systemd_scope_made_ahead(husk, system_container):
     assert r.returncode != 0 and "UnitExists" in r.stderr, (r.returncode, r.stderr)
     assert in_ctr(husk, cid, "systemctl", "is-active", "husk-long.scope").stdout.strip() == "active"
     assert in_ctr(husk, cid, "cat", "/sys/fs/cgroup/system.slice/husk-long.scope/cgroup.procs").stdout.split() == procs
+
+    # refused after husk made the directory and cloned the init into it: the directory goes
+    r = in_ctr(husk, cid, *h, "--debug", "run", "--bundle", "/husk-out/bad", "bad")
+    assert r.returncode != 0 and "StartTransientUnit" in r.stderr, (r.returncode, r.stderr)
+    assert "husk-a b.scope" not in in_ctr(husk, cid, "ls", "/sys/fs/cgroup/system.slice").stdout.splitlines()
 
     r = in_ctr(husk, cid, *h, "delete", "--force", "long")
     assert r.returncode == 0, r.stderr
