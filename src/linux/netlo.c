@@ -6,18 +6,20 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define LO_IFINDEX 1
 
-int husk_net_lo_up(struct husk_err *err)
+/* RTM_NEWLINK over s, an rtnetlink socket of the namespace; closes s. */
+static int lo_up_on(int s, struct husk_err *err)
 {
-    int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (s < 0)
-        return husk_err_set(err, errno, "bring up `lo`: netlink socket");
     struct {
         struct nlmsghdr h;
         struct ifinfomsg i;
@@ -55,4 +57,42 @@ int husk_net_lo_up(struct husk_err *err)
     if (ack.e.error)
         return husk_err_set(err, -ack.e.error, "bring up `lo`");
     return 0;
+}
+
+int husk_net_lo_up(struct husk_err *err)
+{
+    int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (s < 0)
+        return husk_err_set(err, errno, "bring up `lo`: netlink socket");
+    return lo_up_on(s, err);
+}
+
+int husk_net_ns_of(int sock)
+{
+    return ioctl(sock, SIOCGSKNS);
+}
+
+/* A socket belongs to the namespace it was made in and acts there from any process: ours is
+ * made inside pid's namespace, and we go straight back. Any failure fails the create, which
+ * ends husk's part either way. */
+int husk_net_lo_up_of(pid_t pid, int own_ns, struct husk_err *err)
+{
+    int target = (int)syscall(SYS_pidfd_open, pid, 0), s = -1, e = 0;
+    if (target < 0 || setns(target, CLONE_NEWNET) < 0) {
+        e = errno;
+    } else {
+        s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        e = errno;
+        if (setns(own_ns, CLONE_NEWNET) < 0) {
+            e = errno;
+            if (s >= 0)
+                close(s);
+            s = -1;
+        }
+    }
+    if (target >= 0)
+        close(target);
+    if (s < 0)
+        return husk_err_set(err, e, "bring up `lo` in the container's network namespace");
+    return lo_up_on(s, err);
 }

@@ -149,6 +149,25 @@ static int create_claim_state(struct create_ctx *c, struct husk_err *err)
     return 0;
 }
 
+/* linux.resources written while the init builds its rootfs on the other CPU (the device
+ * filter's load alone is ~0.1 ms, most of it the verifier), not before the clone; runc, too,
+ * writes them once its init has made its mounts. Nothing of the container runs before they
+ * are in force: the init execs the program only on the start byte ("S"), which create sends
+ * after create_limits (run's early start, the commit, `start`). Not where a hook runs before
+ * the start (prestart and createRuntime here, createContainer in the init: they see the
+ * limits, as with runc), nor on v1 hierarchies, some of whose files (kmem) take a value only
+ * before a task joins. */
+static bool limits_after_clone(const struct create_ctx *c)
+{
+    const struct husk_cgroup *cg = &c->mem->cg;
+    if (!cg->n || create_hooks_before_start(c->cfg))
+        return false;
+    for (int i = 0; i < cg->n; i++)
+        if (!cg->dirs[i].v2)
+            return false;
+    return true;
+}
+
 /* The intent record before the first cgroup exists: a create killed from here on leaves a
  * directory whose creating mark names every cgroup it may have made, which delete --force
  * empties and removes. The state written after the clone replaces it. */
@@ -170,9 +189,15 @@ static int create_cgroups(struct create_ctx *c, struct husk_err *err)
     if (husk_cgroup_make(cg, err) < 0)
         return -1;
     c->cg_made = true;
-    if (husk_cgroup_apply(cg, c->cfg, err) < 0 || husk_cgroup_serialize(cg, st->cgroup, sizeof st->cgroup) < 0)
+    if (husk_cgroup_serialize(cg, st->cgroup, sizeof st->cgroup) < 0)
         return -1;
-    return 0;
+    c->late_limits = limits_after_clone(c);
+    return c->late_limits ? 0 : husk_cgroup_apply(cg, c->cfg, err);
+}
+
+static int create_limits(struct create_ctx *c, struct husk_err *err)
+{
+    return c->late_limits ? husk_cgroup_apply(&c->mem->cg, c->cfg, err) : 0;
 }
 
 /* run's stdio pipes and the sync pair. */
@@ -301,7 +326,7 @@ static void create_release(struct create_ctx *c, bool failed)
     }
     if (failed && c->dirfd >= 0 && c->o.relay)
         husk_stdio_relay_close(c->o.relay);
-    int *fds[] = {&c->sv[0], &c->sv[1], &c->listen_fd, &c->console};
+    int *fds[] = {&c->sv[0], &c->sv[1], &c->listen_fd, &c->console, &c->own_netns};
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (*fds[i] >= 0)
             close(*fds[i]);
@@ -332,13 +357,13 @@ static void create_init(struct create_ctx *c, const struct husk_create_opts *o)
     c->o = *o;
     c->cfg = NULL;
     c->mem = NULL;
-    c->dirfd = c->listen_fd = c->console = c->sv[0] = c->sv[1] = -1;
+    c->dirfd = c->listen_fd = c->console = c->sv[0] = c->sv[1] = c->own_netns = -1;
     c->hook_state = NULL;
     c->trees = NULL;
     c->n_trees = 0;
     c->pid = -1;
     c->own_child = true;
-    c->in_v2 = c->cg_made = c->relay = c->init_hooks = c->joins = false;
+    c->in_v2 = c->cg_made = c->relay = c->init_hooks = c->joins = c->late_limits = false;
     c->flags = 0;
 }
 
@@ -353,7 +378,7 @@ pid_t husk_container_create(const struct husk_create_opts *o, struct husk_err *e
         create_state_fields(&c);
         ok = create_socket_activation(&c, err) == 0 && create_init_fds(&c, err) == 0 &&
              create_spawn(&c, err) == 0 && create_configure(&c, err) == 0 && create_go(&c, err) == 0 &&
-             create_record(&c, err) == 0 && create_cgroup_finish(&c, err) == 0;
+             create_limits(&c, err) == 0 && create_record(&c, err) == 0 && create_cgroup_finish(&c, err) == 0;
     }
     if (ok) {
         bool early = create_early_start(&c);

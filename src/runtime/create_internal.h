@@ -29,6 +29,7 @@ struct create_ctx {
     int listen_fd;      /* start.sock (create without start), the init's copy until the clone */
     int console;        /* the connected --console-socket, the init's copy until the clone */
     int sv[2];          /* the sync pair: [0] ours, [1] the init's until the clone */
+    int own_netns;      /* our network namespace, to come back to after `lo` up (or -1) */
     char *hook_state;   /* the state document the hooks see */
     int *trees;         /* husk_rootfs_trees' slots */
     size_t n_trees;
@@ -36,12 +37,22 @@ struct create_ctx {
     bool own_child;     /* the init is our child (not the intermediate's): we reap it */
     bool in_v2;         /* the clone placed the init in the cgroup2 directory already */
     bool cg_made;       /* a failure removes the cgroups (or stops the systemd unit) */
+    bool late_limits;   /* linux.resources written after the go (create_limits) */
     bool relay;         /* run's stdio pipes replace the init's */
     bool init_hooks;    /* createContainer/startContainer hooks: the init needs the state early */
     unsigned long flags;    /* the namespaces the clone creates */
     bool joins;             /* namespaces joined by path: the init is spawned via an intermediate */
     struct init_args a;
 };
+
+/* Hooks that run before the start and see the container as the init left it at the go
+ * (prestart and createRuntime in husk, createContainer in the init): with them, what could
+ * be done from outside while the init builds is done before, as runc orders it. */
+static inline bool create_hooks_before_start(const struct husk_config *cfg)
+{
+    return cfg->hooks[HUSK_HOOK_PRESTART].n || cfg->hooks[HUSK_HOOK_CREATE_RUNTIME].n ||
+           cfg->hooks[HUSK_HOOK_CREATE_CONTAINER].n;
+}
 
 /* create_spawn.c, in this order: */
 /* Socket activation (LISTEN_FDS) into the process's env and --preserve-fds. */
@@ -53,7 +64,7 @@ int create_init_fds(struct create_ctx *c, struct husk_err *err);
 int create_spawn(struct create_ctx *c, struct husk_err *err);
 /* From outside, while the init waits for GO: cgroups, id maps, mount trees. */
 int create_configure(struct create_ctx *c, struct husk_err *err);
-/* GO with the state document, then the exec trampoline. */
+/* GO with the state document, then the exec trampoline and `lo` up from outside. */
 int create_go(struct create_ctx *c, struct husk_err *err);
 /* systemd's job for a scope the init was cloned into, and then the cgroup files. */
 int create_cgroup_finish(struct create_ctx *c, struct husk_err *err);

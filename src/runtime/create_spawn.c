@@ -4,6 +4,7 @@
 #include "husk/exeseal.h"
 #include "husk/fdpass.h"
 #include "husk/fileio.h"
+#include "husk/netlo.h"
 #include "husk/procfs.h"
 #include "husk/rootfs.h"
 #include "husk/security.h"
@@ -136,6 +137,11 @@ static void init_args(struct create_ctx *c)
         .relay = c->relay ? c->o.relay : NULL, .trees = c->trees, .n_trees = c->n_trees,
         .parent_fd = c->sv[0], .state_fd = c->dirfd,
     };
+    /* `lo` from outside where husk may enter the new network namespace (none of a user
+     * namespace of the container's) and come back to its own (not in a rootless engine's
+     * user namespace, whose network namespace is the host's) */
+    if ((c->flags & CLONE_NEWNET) && !husk_config_namespace(cfg, CLONE_NEWUSER) && !create_hooks_before_start(cfg))
+        c->a.lo_by_parent = (c->own_netns = husk_net_ns_of(c->sv[0])) >= 0;
     const struct husk_cgroup *cg = &c->mem->cg;
     for (int i = 0; i < cg->n; i++)
         if (cg->dirs[i].v2)
@@ -334,6 +340,19 @@ int create_cgroup_finish(struct create_ctx *c, struct husk_err *err)
     return 0;
 }
 
+/* What the init would otherwise do itself, done from outside while it builds (on the other
+ * CPU): `lo` up. Before the start, as everything the program may rely on. An init already
+ * gone (ESRCH: it failed early) has sent its error, which says why: it comes next. */
+static int create_outside(struct create_ctx *c, struct husk_err *err)
+{
+    if (!c->a.lo_by_parent || husk_net_lo_up_of(c->pid, c->own_netns, err) == 0)
+        return 0;
+    if (err->code != ESRCH)
+        return -1;
+    husk_err_clear(err);
+    return 0;
+}
+
 int create_go(struct create_ctx *c, struct husk_err *err)
 {
     /* Hooks see the state after create (runtime.md "Lifecycle" steps 3-5), with the pid. */
@@ -355,5 +374,5 @@ int create_go(struct create_ctx *c, struct husk_err *err)
         sync_send_fd(c->sv[0], SYNC_TRAMPOLINE_FD, 0, tramp);
         close(tramp);
     }
-    return 0;
+    return create_outside(c, err);
 }

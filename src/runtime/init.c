@@ -154,7 +154,7 @@ static void init_namespaces(struct init_ctx *x)
     }
     if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
         husk_err_clear(&err);   /* keyrings may be unavailable (seccomp'd hosts): not fatal */
-    if (has_new(c, CLONE_NEWNET) && husk_net_lo_up(&err) < 0)
+    if (has_new(c, CLONE_NEWNET) && !a->lo_by_parent && husk_net_lo_up(&err) < 0)
         fail(a, &err);
     if (!has_new(c, CLONE_NEWUTS))
         return;

@@ -30,6 +30,7 @@ struct init_args {
     bool maps_by_owner;      /* rootless, new_userns: our id maps are written by a process that
                                 opens /proc/PID as our owner (create, newuidmap) */
     bool via_intermediate;   /* our parent exits at once: no parent-death signal */
+    bool lo_by_parent;       /* create brings our `lo` up from outside while we build */
 };
 
 

@@ -183,6 +183,27 @@ def test_v2_device_filter(husk):
     assert "opened" in p.stdout
 
 
+def test_v2_device_filter_in_force_at_first_instruction(husk):
+    """`run` attaches the device filter while the init builds its rootfs, after the clone
+    (create_limits), and sends the start only then: the program's very first action, opening
+    a node the rules deny, is refused. Ten runs: a filter attached after the start would be
+    a race the program wins some of the time."""
+    def edit(c, allow=False):
+        c["linux"]["devices"] = [{"path": "/dev/xfuse", "type": "c", "major": 10, "minor": 229,
+                                  "fileMode": 0o666, "uid": 0, "gid": 0}]
+        c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}]}
+        if allow:
+            c["linux"]["resources"]["devices"].append({"allow": True, "type": "c", "major": 10,
+                                                       "minor": 229, "access": "r"})
+    b = husk.bundle(["head", "-c0", "/dev/xfuse"], edit=edit)
+    for _ in range(10):
+        p = run_in_v2_view(husk, b, husk.new_id())
+        assert p.returncode == 1 and "Operation not permitted" in p.stderr, (p.returncode, p.stdout, p.stderr)
+    # the same node with a rule that allows it opens: the refusal above was the filter's
+    p = run_in_v2_view(husk, husk.bundle(["head", "-c0", "/dev/xfuse"], edit=lambda c: edit(c, True)), husk.new_id())
+    assert p.returncode == 0, p.stderr
+
+
 def test_events_stats_and_oom(husk):
     import json
     def edit(c):
