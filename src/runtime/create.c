@@ -98,10 +98,10 @@ static int create_load(struct create_ctx *c, struct husk_err *err)
     snprintf(c->cfgpath, sizeof c->cfgpath, "%s/config.json", c->bundle);
     if (!(c->cfg = husk_config_load(c->cfgpath, err)))
         return -1;
-    if (!(c->mem = malloc(sizeof *c->mem)))
+    if (!(c->st = malloc(sizeof *c->st)) || !(c->cg = malloc(sizeof *c->cg)))
         return husk_err_set(err, ENOMEM, "create");
-    husk_state_reset(&c->mem->st);
-    struct husk_cgroup *cg = &c->mem->cg;
+    husk_state_reset(c->st);
+    struct husk_cgroup *cg = c->cg;
     cg->n = cg->skipped = 0;   /* dirs[] are filled as they are made */
     cg->disabled = false;
     cg->unit[0] = '\0';
@@ -159,7 +159,7 @@ static int create_claim_state(struct create_ctx *c, struct husk_err *err)
  * before a task joins. */
 static bool limits_after_clone(const struct create_ctx *c)
 {
-    const struct husk_cgroup *cg = &c->mem->cg;
+    const struct husk_cgroup *cg = c->cg;
     if (!cg->n || create_hooks_before_start(c->cfg))
         return false;
     for (int i = 0; i < cg->n; i++)
@@ -173,8 +173,8 @@ static bool limits_after_clone(const struct create_ctx *c)
  * empties and removes. The state written after the clone replaces it. */
 static int create_cgroups(struct create_ctx *c, struct husk_err *err)
 {
-    struct husk_cgroup *cg = &c->mem->cg;
-    struct husk_state *st = &c->mem->st;
+    struct husk_cgroup *cg = c->cg;
+    struct husk_state *st = c->st;
     if (c->o.no_cgroups)
         cg->disabled = true;
     else if ((c->o.systemd_cgroup ? husk_cgroup_plan_systemd : husk_cgroup_plan)(c->cfg, c->o.id, cg, err) < 0)
@@ -197,7 +197,7 @@ static int create_cgroups(struct create_ctx *c, struct husk_err *err)
 
 static int create_limits(struct create_ctx *c, struct husk_err *err)
 {
-    return c->late_limits ? husk_cgroup_apply(&c->mem->cg, c->cfg, err) : 0;
+    return c->late_limits ? husk_cgroup_apply(c->cg, c->cfg, err) : 0;
 }
 
 /* run's stdio pipes and the sync pair. */
@@ -218,7 +218,7 @@ static int create_channels(struct create_ctx *c, struct husk_err *err)
 static void create_state_fields(struct create_ctx *c)
 {
     const struct husk_config *cfg = c->cfg;
-    struct husk_state *st = &c->mem->st;
+    struct husk_state *st = c->st;
     snprintf(st->id, sizeof st->id, "%s", c->o.id);
     snprintf(st->bundle, sizeof st->bundle, "%s", c->bundle);
     snprintf(st->rootfs, sizeof st->rootfs, "%s", c->rootfs);
@@ -242,7 +242,7 @@ static void create_state_fields(struct create_ctx *c)
  * keeps other husk commands out until create is done; a failure removes both. */
 static int create_record(struct create_ctx *c, struct husk_err *err)
 {
-    struct husk_state *st = &c->mem->st;
+    struct husk_state *st = c->st;
     if (!c->init_hooks) {
         owner_name(geteuid(), st->owner, sizeof st->owner);
         c->hook_state = husk_state_json(st, HUSK_CREATED, 0);
@@ -307,7 +307,7 @@ static int create_commit(struct create_ctx *c, bool early, struct husk_err *err)
     unlinkat(c->dirfd, HUSK_CREATING_MARK, 0);
     if (c->o.pid_file && husk_write_pid_file(c->o.pid_file, c->pid, err) < 0)
         return -1;
-    if (c->o.start && husk_start_over(c->sv[0], c->dirfd, &c->mem->st, early, err) < 0)
+    if (c->o.start && husk_start_over(c->sv[0], c->dirfd, c->st, early, err) < 0)
         return -1;
     return 0;
 }
@@ -319,7 +319,7 @@ static void create_release(struct create_ctx *c, bool failed)
     if (failed && c->pid > 0) {
         /* a systemd start under way is answered first: its error decides what is ours */
         struct husk_err e1;
-        husk_cgroup_systemd_start_wait(&c->mem->cg, &e1);
+        husk_cgroup_systemd_start_wait(c->cg, &e1);
         kill(c->pid, SIGKILL);
         if (c->own_child)
             waitpid(c->pid, NULL, 0);
@@ -331,9 +331,9 @@ static void create_release(struct create_ctx *c, bool failed)
         if (*fds[i] >= 0)
             close(*fds[i]);
     /* a plan alone is not ours to remove, and make removes what it made when it fails */
-    if (failed && c->cg_made && c->mem->cg.n) {
+    if (failed && c->cg_made && c->cg->n) {
         struct husk_err e2;
-        husk_cgroup_destroy(&c->mem->cg, 2000, &e2);
+        husk_cgroup_destroy(c->cg, 2000, &e2);
     }
     if (c->dirfd >= 0) {
         struct husk_err e2;
@@ -347,7 +347,8 @@ static void create_release(struct create_ctx *c, bool failed)
     free(c->trees);
     free(c->hook_state);
     husk_config_free(c->cfg);
-    free(c->mem);
+    free(c->st);
+    free(c->cg);
 }
 
 /* Field by field: the path buffers stay untouched (each page written is a page fault)
@@ -356,7 +357,8 @@ static void create_init(struct create_ctx *c, const struct husk_create_opts *o)
 {
     c->o = *o;
     c->cfg = NULL;
-    c->mem = NULL;
+    c->st = NULL;
+    c->cg = NULL;
     c->dirfd = c->listen_fd = c->console = c->sv[0] = c->sv[1] = c->own_netns = -1;
     c->hook_state = NULL;
     c->trees = NULL;

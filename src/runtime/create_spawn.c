@@ -142,7 +142,7 @@ static void init_args(struct create_ctx *c)
      * user namespace, whose network namespace is the host's) */
     if ((c->flags & CLONE_NEWNET) && !husk_config_namespace(cfg, CLONE_NEWUSER) && !create_hooks_before_start(cfg))
         c->a.lo_by_parent = (c->own_netns = husk_net_ns_of(c->sv[0])) >= 0;
-    const struct husk_cgroup *cg = &c->mem->cg;
+    const struct husk_cgroup *cg = c->cg;
     for (int i = 0; i < cg->n; i++)
         if (cg->dirs[i].v2)
             c->a.cgroup2_dir = cg->dirs[i].path;
@@ -262,7 +262,7 @@ int create_spawn(struct create_ctx *c, struct husk_err *err)
         if (spawn_intermediate(c, err) < 0)
             return -1;
     } else {
-        struct husk_cgroup *cg = &c->mem->cg;
+        struct husk_cgroup *cg = c->cg;
         /* with systemd on cgroup2, into the scope's directory made ahead of systemd */
         int cgfd = cg->unit[0] ? husk_cgroup_systemd_premake(cg) : husk_cgroup_v2_fd(cg);
         c->pid = husk_spawn_clone3(c->flags, cgfd, &c->in_v2);
@@ -290,7 +290,7 @@ int create_spawn(struct create_ctx *c, struct husk_err *err)
 
 int create_configure(struct create_ctx *c, struct husk_err *err)
 {
-    struct husk_cgroup *cg = &c->mem->cg;
+    struct husk_cgroup *cg = c->cg;
     struct husk_config *cfg = c->cfg;
     /* systemd's transient scope (StartTransientUnit with PIDs=[init], as runc does) while the
      * init waits for GO: it runs nothing of the container's before it is in the scope. Then
@@ -302,7 +302,7 @@ int create_configure(struct create_ctx *c, struct husk_err *err)
         if (c->in_v2 ? husk_cgroup_systemd_start_send(cg, cfg, c->o.id, c->pid, err) < 0
                      : husk_cgroup_systemd_start(cg, cfg, c->o.id, c->pid, err) < 0 || husk_cgroup_make(cg, err) < 0 ||
                            husk_cgroup_apply(cg, cfg, err) < 0 ||
-                           husk_cgroup_serialize(cg, c->mem->st.cgroup, sizeof c->mem->st.cgroup) < 0)
+                           husk_cgroup_serialize(cg, c->st->cgroup, sizeof c->st->cgroup) < 0)
             return -1;
     }
     if (husk_cgroup_enter(cg, c->pid, c->in_v2, err) < 0)
@@ -332,7 +332,7 @@ int create_configure(struct create_ctx *c, struct husk_err *err)
  * after systemd's own writes of the unit's properties, which would overwrite them. */
 int create_cgroup_finish(struct create_ctx *c, struct husk_err *err)
 {
-    struct husk_cgroup *cg = &c->mem->cg;
+    struct husk_cgroup *cg = c->cg;
     if (!cg->unit[0] || !c->in_v2)
         return 0;
     if (husk_cgroup_systemd_start_wait(cg, err) < 0 || husk_cgroup_apply(cg, c->cfg, err) < 0)
@@ -356,10 +356,10 @@ static int create_outside(struct create_ctx *c, struct husk_err *err)
 int create_go(struct create_ctx *c, struct husk_err *err)
 {
     /* Hooks see the state after create (runtime.md "Lifecycle" steps 3-5), with the pid. */
-    c->mem->st.pid = c->pid;
+    c->st->pid = c->pid;
     if (c->init_hooks) {
         free(c->hook_state);
-        c->hook_state = husk_state_json(&c->mem->st, HUSK_CREATED, 0);
+        c->hook_state = husk_state_json(c->st, HUSK_CREATED, 0);
     }
     bool fits = c->hook_state && strlen(c->hook_state) < sizeof ((struct sync_packet *)0)->msg;
     if (sync_send(c->sv[0], SYNC_GO, 0, fits ? c->hook_state : NULL) < 0)

@@ -101,8 +101,8 @@ int husk_start_over(int fd, int dirfd, const struct husk_state *st, bool sent, s
     return 0;
 }
 
-static int destroy_locked(const char *root, const char *id, int dirfd, const struct husk_state *st, bool force,
-                          pid_t reaped, struct husk_err *err);
+static int destroy_locked(const char *root, const char *id, int dirfd, const struct husk_state *st,
+                          struct husk_cgroup *cg, bool force, pid_t reaped, struct husk_err *err);
 
 int husk_container_start(const char *root, const char *id, struct husk_err *err)
 {
@@ -131,7 +131,9 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
     int r = husk_start_over(fd, dirfd, &st, false, err);
     if (r == HUSK_START_POSTSTART_FAILED) {
         struct husk_err ig;
-        destroy_locked(root, id, dirfd, &st, true, 0, &ig);
+        AUTOFREE struct husk_cgroup *cg = malloc(sizeof *cg);   /* 64 KiB: not on the stack */
+        if (cg)
+            destroy_locked(root, id, dirfd, &st, cg, true, 0, &ig);
     }
     return r < 0 ? -1 : 0;
 }
@@ -190,23 +192,39 @@ static int delete_broken(const char *root, const char *id, int dirfd, struct hus
     return husk_state_remove_at(root, id, dirfd, err);
 }
 
-static int delete_container(const char *root, const char *id, bool force, pid_t reaped, struct husk_err *err)
+static int delete_locked(const char *root, const char *id, int dirfd, struct husk_state *st, struct husk_cgroup *cg,
+                         bool force, pid_t reaped, struct husk_err *err)
 {
-    AUTOSTATE struct husk_state st;
-    husk_state_reset(&st);
-    if (husk_id_validate(id, err) < 0)
-        return -1;
-    AUTOCLOSE int dirfd = husk_state_open_dir(root, id, err);
-    if (dirfd < 0)
-        return force && err->code == ENOENT ? 0 : -1;
     if (husk_state_lock(dirfd, err) < 0)
         return -1;
     /* With the lock ours, no create is at work: a directory without its state is what a
      * killed create or delete left, stopped by definition (runc refuses it without
      * --force and hides it from list; husk shows it and deletes it either way). */
-    if (husk_state_load(dirfd, id, &st, err) < 0)
+    if (husk_state_load(dirfd, id, st, err) < 0)
         return err->code == HUSK_ENOSTATE ? delete_broken(root, id, dirfd, err) : -1;
-    return destroy_locked(root, id, dirfd, &st, force, reaped, err);
+    return destroy_locked(root, id, dirfd, st, cg, force, reaped, err);
+}
+
+/* The state and the cgroups on the heap, in create's two block sizes: after `run` the
+ * allocator hands back create's blocks, whose pages are in (create_internal.h). */
+static int delete_container(const char *root, const char *id, bool force, pid_t reaped, struct husk_err *err)
+{
+    if (husk_id_validate(id, err) < 0)
+        return -1;
+    AUTOCLOSE int dirfd = husk_state_open_dir(root, id, err);
+    if (dirfd < 0)
+        return force && err->code == ENOENT ? 0 : -1;
+    struct husk_state *st = malloc(sizeof *st);
+    AUTOFREE struct husk_cgroup *cg = malloc(sizeof *cg);
+    if (!st || !cg) {
+        free(st);
+        return husk_err_set(err, ENOMEM, "delete");
+    }
+    husk_state_reset(st);
+    int rc = delete_locked(root, id, dirfd, st, cg, force, reaped, err);
+    husk_state_free(st);
+    free(st);
+    return rc;
 }
 
 int husk_container_delete(const char *root, const char *id, bool force, struct husk_err *err)
@@ -221,8 +239,8 @@ int husk_container_delete_reaped(const char *root, const char *id, pid_t reaped,
 
 /* runtime.md "Lifecycle" 12 and 13, with the state directory locked: kill what is left,
  * remove the cgroups and the state, run the poststop hooks. */
-static int destroy_locked(const char *root, const char *id, int dirfd, const struct husk_state *st, bool force,
-                          pid_t reaped, struct husk_err *err)
+static int destroy_locked(const char *root, const char *id, int dirfd, const struct husk_state *st,
+                          struct husk_cgroup *cg, bool force, pid_t reaped, struct husk_err *err)
 {
     /* an init our caller has reaped is stopped: no /proc look-up to say so */
     enum husk_status s = reaped > 0 && st->pid == reaped ? HUSK_STOPPED : husk_state_status(dirfd, st);
@@ -239,9 +257,6 @@ static int destroy_locked(const char *root, const char *id, int dirfd, const str
     }
     /* Everything left in the container's cgroups goes too (no pid namespace, or
      * processes that escaped it), then the cgroups husk made. */
-    AUTOFREE struct husk_cgroup *cg = malloc(sizeof *cg);   /* 64 KiB: not on the stack */
-    if (!cg)
-        return husk_err_set(err, ENOMEM, "delete");
     husk_cgroup_parse(st->cgroup, cg);
     if (empty_cgroups(cg, err) < 0)
         return -1;
