@@ -26,6 +26,15 @@ struct husk_create_opts {
     bool start;         /* `run`: start the init right away, over the sync socket (no start.sock) */
     struct husk_stdio_relay *relay;   /* `run` in the foreground: opened unless the process has a terminal */
     bool systemd_cgroup;    /* --systemd-cgroup: the cgroup is a systemd scope */
+    struct husk_run_kept *kept;     /* `run` that deletes at the end: filled on success */
+};
+
+/* What a successful create hands to the delete that ends `run`: the state directory
+ * (unlocked) and the state and cgroups it wrote, so that the delete need not read them back. */
+struct husk_run_kept {
+    int dirfd;
+    struct husk_state *st;
+    struct husk_cgroup *cg;
 };
 
 /* Returns the init's pid (> 0) or -1. */
@@ -34,8 +43,10 @@ int husk_container_start(const char *root, const char *id, struct husk_err *err)
 int husk_container_kill(const char *root, const char *id, int sig, bool all, struct husk_err *err);
 /* Returns 0; with force a missing container is not an error. */
 int husk_container_delete(const char *root, const char *id, bool force, struct husk_err *err);
-/* delete --force after the caller reaped the container's init (`run`), pid `reaped` */
-int husk_container_delete_reaped(const char *root, const char *id, pid_t reaped, struct husk_err *err);
+/* delete --force after `run` reaped the container's init, pid `reaped`, with what create
+ * kept (freed and closed here). */
+int husk_container_delete_kept(const char *root, const char *id, pid_t reaped, struct husk_run_kept *k,
+                               struct husk_err *err);
 /* Allocated state JSON (runtime.md "State"). */
 char *husk_container_state(const char *root, const char *id, struct husk_err *err);
 /* Allocated JSON array of every container's state, or a table. */

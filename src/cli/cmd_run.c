@@ -48,6 +48,10 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
         o.console_fd = hi;
     }
     o.start = true;
+    struct husk_run_kept kept = {-1, NULL, NULL};
+    bool keep = cli_flag(s, a, "keep");
+    if (!detach && !keep)
+        o.kept = &kept;
     pid_t pid = husk_container_create(&o, &err);
     if (csv[1] >= 0)
         close(csv[1]);
@@ -67,7 +71,7 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     husk_stdio_relay_close(&relay);
     if (master >= 0)
         close(master);
-    if (!cli_flag(s, a, "keep") && husk_container_delete_reaped(g->root, o.id, reaped ? pid : 0, &err) < 0)
+    if (!keep && husk_container_delete_kept(g->root, o.id, reaped ? pid : 0, &kept, &err) < 0)
         cli_fail(&err);
     return code;
 }

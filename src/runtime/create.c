@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -334,6 +335,16 @@ static void create_release(struct create_ctx *c, bool failed)
     if (failed && c->cg_made && c->cg->n) {
         struct husk_err e2;
         husk_cgroup_destroy(c->cg, 2000, &e2);
+    }
+    if (!failed && c->o.kept) {
+        /* unlocked, as a close would leave it: `state`, `kill` and `delete` may go on */
+        flock(c->dirfd, LOCK_UN);
+        c->st->annotations = NULL;  /* the config's, freed below */
+        c->st->n_annotations = 0;
+        *c->o.kept = (struct husk_run_kept){c->dirfd, c->st, c->cg};
+        c->dirfd = -1;
+        c->st = NULL;
+        c->cg = NULL;
     }
     if (c->dirfd >= 0) {
         struct husk_err e2;

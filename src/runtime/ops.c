@@ -232,9 +232,26 @@ int husk_container_delete(const char *root, const char *id, bool force, struct h
     return delete_container(root, id, force, 0, err);
 }
 
-int husk_container_delete_reaped(const char *root, const char *id, pid_t reaped, struct husk_err *err)
+
+/* After `run`: the state create wrote is the one on disk, unless a `delete` removed the
+ * directory meanwhile (then it is not ours to touch: the id may be someone else's now).
+ * Only poststop hooks, which see the whole state, call for reading it back. */
+int husk_container_delete_kept(const char *root, const char *id, pid_t reaped, struct husk_run_kept *k,
+                               struct husk_err *err)
 {
-    return delete_container(root, id, true, reaped, err);
+    struct stat sb;
+    int rc = husk_state_lock(k->dirfd, err);
+    if (rc == 0 && fstat(k->dirfd, &sb) == 0 && sb.st_nlink > 0) {
+        if (k->st->flags & HUSK_STATE_POSTSTOP)
+            rc = husk_state_load(k->dirfd, id, k->st, err);
+        if (rc == 0)
+            rc = destroy_locked(root, id, k->dirfd, k->st, k->cg, true, reaped, err);
+    }
+    close(k->dirfd);
+    husk_state_free(k->st);
+    free(k->st);
+    free(k->cg);
+    return rc;
 }
 
 /* runtime.md "Lifecycle" 12 and 13, with the state directory locked: kill what is left,
