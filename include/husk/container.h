@@ -22,7 +22,8 @@ struct husk_create_opts {
     bool no_cgroups;    /* --cgroup-manager disabled: the container gets none */
     int preserve_fds;
     bool keep_child;    /* `run`: the init stays our child so we can wait for it */
-    int console_fd;     /* `run`: a connected socket that receives the pty master, or -1 */
+    int console_fd;     /* a connected socket that receives the pty master, or -1 */
+    int *console_back;  /* `run`: with a terminal and no console_fd, our end of a pair made for it */
     bool start;         /* `run`: start the init right away, over the sync socket (no start.sock) */
     struct husk_stdio_relay *relay;   /* `run` in the foreground: opened unless the process has a terminal */
     bool systemd_cgroup;    /* --systemd-cgroup: the cgroup is a systemd scope */

@@ -38,32 +38,25 @@ static int run(const struct globals *g, const struct parsed_args *a, const struc
     if (!detach)
         o.relay = &relay;
     /* A terminal without --console-socket in the foreground: the pty master comes back
-     * to us here and we relay it. */
-    int csv[2] = {-1, -1};
-    if (!detach && !o.console_socket && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csv) == 0) {
-        /* above the --preserve-fds range, which the container inherits as is */
-        int hi = husk_dupfd_cloexec(csv[1], 3 + o.preserve_fds);
-        close(csv[1]);
-        csv[1] = hi;
-        o.console_fd = hi;
-    }
+     * to us over a pair create makes (only for a config with a terminal) and we relay it. */
+    int back = -1;
+    if (!detach && !o.console_socket)
+        o.console_back = &back;
     o.start = true;
     struct husk_run_kept kept = {-1, NULL, NULL};
     bool keep = cli_flag(s, a, "keep");
     if (!detach && !keep)
         o.kept = &kept;
     pid_t pid = husk_container_create(&o, &err);
-    if (csv[1] >= 0)
-        close(csv[1]);
-    if (pid < 0)
-        return cli_fail(&err);
     /* the pty master the container sent during create, if it has a terminal */
     char name[64];
     int master = -1;
-    if (csv[0] >= 0)
-        husk_recv_fd(csv[0], name, sizeof name, MSG_DONTWAIT, &master);
-    if (csv[0] >= 0)
-        close(csv[0]);
+    if (back >= 0 && pid > 0)
+        husk_recv_fd(back, name, sizeof name, MSG_DONTWAIT, &master);
+    if (back >= 0)
+        close(back);
+    if (pid < 0)
+        return cli_fail(&err);
     if (detach)
         return 0;
     bool reaped = false;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +91,21 @@ static int move_above_floor(struct create_ctx *c, int floor, struct husk_err *er
         close(fd);
         if (c->console < 0)
             return husk_err_set(err, errno, "dup the console socket");
+        c->o.console_fd = c->console;
+    }
+    /* `run` in the foreground without --console-socket: the pty master comes back to it
+     * over a pair of its own, made only when there is a terminal to send */
+    if (c->cfg->process.terminal && !c->o.console_socket && c->o.console_back && c->o.console_fd < 0) {
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+            return husk_err_set(err, errno, "console socket pair");
+        c->console = husk_dupfd_cloexec(pair[1], floor);
+        close(pair[1]);
+        if (c->console < 0) {
+            close(pair[0]);
+            return husk_err_set(err, errno, "dup the console socket");
+        }
+        *c->o.console_back = pair[0];
         c->o.console_fd = c->console;
     }
     return 0;
