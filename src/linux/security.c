@@ -30,6 +30,7 @@ int husk_caps_check(const struct husk_caps *caps, struct husk_err *err)
     const struct husk_strv *sets[] = {&caps->bounding, &caps->effective, &caps->inheritable,
                                       &caps->permitted, &caps->ambient};
     static const char *const names[] = {"bounding", "effective", "inheritable", "permitted", "ambient"};
+    unsigned long long asked = 0;   /* one look-up per capability, not one per set naming it */
     for (int s = 0; s < 5; s++)
         for (size_t i = 0; i < sets[s]->n; i++) {
             int c = husk_cap_from_name(sets[s]->v[i]);
@@ -37,7 +38,10 @@ int husk_caps_check(const struct husk_caps *caps, struct husk_err *err)
                 return husk_err_set(err, 0, "config.json: .process.capabilities.%s[%zu]: unknown capability \"%s\"",
                                     names[s], i, sets[s]->v[i]);
             /* A capability husk itself is denied cannot be granted: say so up front. */
-            if (s > 0 && c <= CAP_LAST_CAP && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 0)
+            if (s == 0 || c > CAP_LAST_CAP || c >= 64 || (asked >> c & 1))
+                continue;
+            asked |= 1ull << c;
+            if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 0)
                 return husk_err_set(err, 0, "config.json: .process.capabilities.%s[%zu]: %s is not in husk's own "
                                             "bounding set (this host withholds it), so it cannot be granted",
                                     names[s], i, sets[s]->v[i]);
