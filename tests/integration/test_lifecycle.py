@@ -234,3 +234,25 @@ def test_spec_writes_runnable_config(husk, tmp_path):
     husk.cmd("spec", "--rootless", "--bundle", str(d2), check=True)
     cfg = json.loads((d2 / "config.json").read_text())
     assert any(n["type"] == "user" for n in cfg["linux"]["namespaces"])
+
+
+def test_run_leaves_a_new_container_of_its_id_alone(husk):
+    """`run` removes the state and cgroups create made for it: after a `delete --force` of
+    its container and a create of a new one under the same id, run's own delete (once it
+    has reaped its init) finds its directory gone and touches nothing of the new one."""
+    b = husk.bundle(["sleep", "100"])
+    cid = husk.new_id()
+    p = subprocess.Popen([husk.binary, "--root", husk.root, "run", "--bundle", str(b), cid],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert husk.wait_status(cid, "running")
+        os.kill(p.pid, signal.SIGSTOP)      # run cannot reap its init until it goes on
+        husk.cmd("delete", "--force", cid, check=True)
+        b2 = husk.bundle(["sleep", "100"])
+        husk.create(b2, cid)
+        pid = husk.state(cid)["pid"]
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+        p.wait(timeout=10)
+    assert husk.status(cid) == "created"
+    assert os.path.exists(f"/proc/{pid}")
