@@ -578,6 +578,16 @@ def test_real_systemd_scope_made_ahead(husk, system_container):
     assert r.returncode != 0 and "StartTransientUnit" in r.stderr, (r.returncode, r.stderr)
     assert "husk-a b.scope" not in in_ctr(husk, cid, "ls", "/sys/fs/cgroup/system.slice").stdout.splitlines()
 
+    # killed between making the scope's directory and telling systemd (at the clone): the
+    # creating mark names the directory, and delete --force removes it (README "Crash safety")
+    r = in_ctr(husk, cid, "strace", "-qq", "-o", "/dev/null", "-e", "trace=clone3", "-e",
+               "inject=clone3:signal=SIGKILL", *h, "run", "--bundle", "/husk-out/cat", "killed")
+    assert r.returncode != 0, r.stdout
+    assert "husk-killed.scope" in in_ctr(husk, cid, "ls", "/sys/fs/cgroup/system.slice").stdout.split()
+    r = in_ctr(husk, cid, *h, "delete", "--force", "killed")
+    assert r.returncode == 0, r.stderr
+    assert "husk-killed.scope" not in in_ctr(husk, cid, "ls", "/sys/fs/cgroup/system.slice").stdout.split()
+
     r = in_ctr(husk, cid, *h, "delete", "--force", "long")
     assert r.returncode == 0, r.stderr
     left = in_ctr(husk, cid, "systemctl", "list-units", "--all", "--no-legend", "--plain", "husk-*.scope").stdout.strip()
