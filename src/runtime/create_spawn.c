@@ -315,11 +315,14 @@ int create_configure(struct create_ctx *c, struct husk_err *err)
         c->cg_made = true;   /* from the call on, a failure stops the unit */
         /* cloned into the scope's directory: systemd takes it while the init builds, and
          * create_cgroup_finish waits for that */
-        if (c->in_v2 ? husk_cgroup_systemd_start_send(cg, cfg, c->o.id, c->pid, err) < 0
-                     : husk_cgroup_systemd_start(cg, cfg, c->o.id, c->pid, err) < 0 || husk_cgroup_make(cg, err) < 0 ||
-                           husk_cgroup_apply(cg, cfg, err) < 0 ||
-                           husk_cgroup_serialize(cg, c->st->cgroup, sizeof c->st->cgroup) < 0)
+        if (c->in_v2) {
+            if (husk_cgroup_systemd_start_send(cg, cfg, c->o.id, c->pid, err) < 0)
+                return -1;
+        } else if (husk_cgroup_systemd_start(cg, cfg, c->o.id, c->pid, err) < 0 || husk_cgroup_make(cg, err) < 0 ||
+                   husk_cgroup_apply(cg, cfg, err) < 0 ||
+                   husk_cgroup_serialize(cg, c->st->cgroup, sizeof c->st->cgroup) < 0) {
             return -1;
+        }
     }
     if (husk_cgroup_enter(cg, c->pid, c->in_v2, err) < 0)
         return -1;
