@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #define MAX_ITER 1000
-#define MAX_RT 6
+#define MAX_RT 8
 
 /* husk_rss_mib: the largest VmHWM of husk's own processes, from a traced run (bench/spawn.c) */
 struct sample { double wall_ms, cpu_ms, rss_mib, husk_rss_mib; };
@@ -38,6 +38,8 @@ enum kind {
     RUNTIME,    /* an OCI runtime's CLI */
     FLOOR,      /* bench/floor: the least a runtime program can do */
     CLONE,      /* the floor's kernel work done by this process itself: no program exec'd */
+    FLOOR_RT,   /* floor --default --runtime: the default config's floor plus what any conforming
+                   runtime must also do for it (bench/floor_rt.c); that case and its throughput only */
 };
 
 struct runtime {
@@ -210,6 +212,12 @@ static int floor_run(const struct runtime *rt, struct sample *acc)
         return clone_run(acc);
     char root[320];
     snprintf(root, sizeof root, "%s/rootfs", bundle);
+    if (rt->kind == FLOOR_RT) {
+        char config[320];
+        snprintf(config, sizeof config, "%s/config.json", dflt);
+        char *rargv[] = {(char *)rt->path, "--default", "--runtime", (char *)rt->root, config, root, "/bin/true", NULL};
+        return run_cmd(rargv, acc);
+    }
     char *argv[] = {(char *)rt->path, root, "/bin/true", NULL};
     char *dargv[] = {(char *)rt->path, "--default", root, "/bin/true", NULL};
     if (floor_plan) {
@@ -529,6 +537,8 @@ static void report(const char *title, struct runtime *rts, int nrt, FILE *json)
     struct runtime *husk = &rts[0];
     for (int r = 0; r < nrt; r++) {
         struct runtime *rt = &rts[r];
+        if (rt->kind == FLOOR_RT && rt->ok && rt->n == 0)
+            continue;   /* runs in the default-config case only */
         if (!rt->ok || rt->n == 0) {
             printf("  %-7s %s\n", rt->name, "unavailable");
             continue;
@@ -562,14 +572,14 @@ static void report(const char *title, struct runtime *rts, int nrt, FILE *json)
     }
     /* husk − floor, iteration by iteration: what husk costs beyond the same kernel work */
     for (int r = 0; r < nrt; r++) {
-        if (rts[r].kind != FLOOR || !rts[r].ok || !husk->ok || !rts[r].n || !husk->n)
+        if ((rts[r].kind != FLOOR && rts[r].kind != FLOOR_RT) || !rts[r].ok || !husk->ok || !rts[r].n || !husk->n)
             continue;
         double d[MAX_ITER];
         int nd = 0;
         for (int i = 0; i < husk->n && i < rts[r].n; i++)
             d[nd++] = husk->s[i].wall_ms - rts[r].s[i].wall_ms;
         if (nd)
-            printf("  husk - floor: %.2fms (median of the per-iteration differences)\n", pct(d, nd, 0.5));
+            printf("  husk - %s: %.2fms (median of the per-iteration differences)\n", rts[r].name, pct(d, nd, 0.5));
     }
     /* --compare on a loaded machine: wall time moves with the other jobs, CPU time much less;
      * the mean CPU per run of both builds decides what wall-clock medians cannot */
@@ -1096,9 +1106,12 @@ int main(int argc, char **argv)
     rts[nrt++] = (struct runtime){.name = "runc", .path = "/usr/sbin/runc"};
     rts[nrt++] = (struct runtime){.name = "crun", .path = "/usr/bin/crun", .extra = "--cgroup-manager=disabled"};
     rts[nrt++] = (struct runtime){.name = "floor", .path = floor_prog, .kind = FLOOR};
+    rts[nrt++] = (struct runtime){.name = "rtfloor", .path = floor_prog, .kind = FLOOR_RT};
     rts[nrt++] = (struct runtime){.name = "clone", .kind = CLONE};
     for (int r = 0; r < nrt; r++) {
         snprintf(rts[r].root, sizeof rts[r].root, "%s/%s", rootdir, rts[r].name);
+        if (rts[r].kind == FLOOR_RT)
+            mkdir(rts[r].root, 0700);   /* the runtimes make their own */
         rts[r].ok = !rts[r].path || access(rts[r].path, X_OK) == 0;
     }
     if (runtimes) {
@@ -1164,7 +1177,8 @@ int main(int argc, char **argv)
             for (int r = 0; r < nrt; r++) {
                 /* the clone row is the minimal floor's work only */
                 if (!rts[r].ok || ((cases[c].fn == case_default || cases[c].fn == case_docker ||
-                                    cases[c].fn == case_podman) && rts[r].kind == CLONE))
+                                    cases[c].fn == case_podman) && rts[r].kind == CLONE) ||
+                    (rts[r].kind == FLOOR_RT && cases[c].fn != case_default))
                     continue;
                 struct sample s = {0};
                 if (cases[c].fn(&rts[r], i, &s) != 0) {
@@ -1216,6 +1230,10 @@ int main(int argc, char **argv)
         for (int r = 0; r < nrt; r++) {
             if (rts[r].kind == CLONE || !rts[r].ok)
                 continue;
+            if (rts[r].kind == FLOOR_RT && k < 3) {
+                printf(" %9s", "-");
+                continue;
+            }
             floor_default = k == 3;   /* the workers inherit it */
             double tp = throughput(&rts[r], workers[k], secs, k < 3 ? bundle : dflt);
             floor_default = false;
@@ -1252,6 +1270,10 @@ done:
            "       For husk spec's default config, floor --default: its six namespaces, seven mounts, read-only\n"
            "       rootfs, masked and read-only paths, lo up (bench/floor.c). In the throughput table, the same\n"
            "       floor per container (floor --default on the 10 dflt row): what the kernel allows here.\n"
+           "rtfloor: floor --default --runtime, the default config's floor plus what any conforming runtime\n"
+           "       must also do for it, each step as cheaply as a program can (config read and scanned, state\n"
+           "       under a lock, its cgroup and device filter, cgroup namespace, keyring, hostname, default\n"
+           "       devices and links, rlimit, session, user, capabilities, no_new_privs; bench/floor_rt.c).\n"
            "clone: the same clone + pivot_root + exec + wait from the benchmark process, no program of its own.\n");
     return 0;
 }

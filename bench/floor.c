@@ -20,6 +20,11 @@
  * the network namespace (as every runtime does; a plan's network namespace too). Not done:
  * device nodes, the cgroup and its device filter, capabilities, state: a runtime's own share.
  *
+ *   floor --default --runtime STATEDIR CONFIG ROOTFS PROGRAM [ARG...]
+ *
+ * --default plus that share, as the least a program can do it (floor_rt.c): what any
+ * conforming runtime costs for that config at least, beyond the kernel's work.
+ *
  *   floor --plan PLAN [--seccomp ENTRY] ROOTFS PROGRAM [ARG...]
  *
  * The same-work floor of an engine's config (bench/configs/NAME.floor, one step a line; relative
@@ -47,6 +52,12 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "floor_rt.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
 static const char *const masked[] = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
                                      "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
@@ -328,6 +339,13 @@ int main(int argc, char **argv)
     int dflt = argc > 1 && strcmp(argv[1], "--default") == 0;
     argv += dflt;
     argc -= dflt;
+    const char *rt_state = NULL, *rt_config = NULL;
+    if (dflt && argc > 3 && !strcmp(argv[1], "--runtime")) {
+        rt_state = argv[2];
+        rt_config = argv[3];
+        argv += 3;
+        argc -= 3;
+    }
     const char *plan = NULL, *seccomp = NULL;
     if (argc > 2 && !strcmp(argv[1], "--plan")) {
         plan = argv[2];
@@ -348,10 +366,25 @@ int main(int argc, char **argv)
         return 125;
     if (seccomp && read_seccomp(seccomp) < 0)
         return 125;
-    pid_t pid = (pid_t)syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, NULL);
+    int cgfd = -1, go[2] = {-1, -1};
+    pid_t pid;
+    if (rt_state) {
+        /* the cgroup namespace is made in the cgroup, by the child */
+        if (rt_before(rt_config, rt_state, &cgfd, go) < 0)
+            return 125;
+        struct { unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+                 set_tid, set_tid_size, cgroup; } ca = {
+            .flags = (ns & ~(unsigned long)CLONE_NEWCGROUP) | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+            .cgroup = (unsigned long long)cgfd};
+        pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+    } else {
+        pid = (pid_t)syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, NULL);
+    }
     if (pid < 0)
         return 125;
     if (pid == 0) {
+        if (rt_state && (close(go[1]) < 0 || rt_child_namespaces("husk") < 0))
+            _exit(126);
         if ((ns & CLONE_NEWNET) && lo_up() < 0)
             _exit(126);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
@@ -360,13 +393,22 @@ int main(int argc, char **argv)
             _exit(126);
         if (dflt && (chdir("/") < 0 || default_setup() < 0))
             _exit(126);
+        if (rt_state && (rt_child_devices() < 0 || rt_child_process(go[0]) < 0))
+            _exit(126);
         if (plan && (chdir("/") < 0 || plan_finish() < 0))
             _exit(126);
         execv(argv[2], argv + 2);
         _exit(127);
     }
+    if (rt_state) {
+        close(go[0]);
+        if (rt_after_clone(cgfd, go[1]) < 0)
+            kill(pid, SIGKILL);
+    }
     int status;
     if (waitpid(pid, &status, 0) < 0)
         return 125;
+    if (rt_state)
+        rt_cleanup();
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
