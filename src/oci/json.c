@@ -1,5 +1,7 @@
-/* husk_json_parse: yajl_tree behind the checks a document from outside husk needs first. */
+/* husk_json_parse: the checks a document from outside husk needs first, around its tree
+ * (json_tree.c: one pass for plain JSON, yajl for the rest). */
 #include "husk/json.h"
+#include "json_tree.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -265,13 +267,13 @@ yajl_val husk_json_parse(const char *text, size_t len, const char *name, struct 
     if (scan(text, len, name, err) < 0)
         return NULL;
     char ebuf[128];
-    yajl_val root = yajl_tree_parse(text, ebuf, sizeof ebuf);
+    yajl_val root = husk_json_tree(text, len, ebuf, sizeof ebuf);
     if (!root) {
         syntax_error(text, len, name, err);
         return NULL;
     }
     if (check_tree(root, name, NULL, err) < 0) {
-        yajl_tree_free(root);
+        husk_json_free(root);
         return NULL;
     }
     return root;

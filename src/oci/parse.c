@@ -254,7 +254,7 @@ static struct husk_config *parse_nul(const char *text, size_t len, const char *n
         return NULL;
     struct husk_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
-        yajl_tree_free(root);
+        husk_json_free(root);
         husk_err_set(err, ENOMEM, "%s", name);
         return NULL;
     }
@@ -301,10 +301,10 @@ static struct husk_config *parse_nul(const char *text, size_t len, const char *n
         if (husk_parse_linux(&c, lin, &cfg->linux_) < 0)
             goto fail;
     }
-    yajl_tree_free(root);
+    husk_json_free(root);
     return cfg;
 fail:
-    yajl_tree_free(root);
+    husk_json_free(root);
     husk_config_free(cfg);
     return NULL;
 }
@@ -340,7 +340,7 @@ int husk_process_parse(const char *text, size_t len, const char *name, struct hu
     struct pctx c = {.a = a, .name = name, .err = err};
     int r = YAJL_IS_OBJECT(root) ? husk_parse_process(&c, root, "", p)
                                  : pc_expect(&c, "(root)", "an object", root);
-    yajl_tree_free(root);
+    husk_json_free(root);
     return r;
 }
 

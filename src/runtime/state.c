@@ -330,7 +330,7 @@ int husk_state_parse(const char *buf, size_t n, const char *id, struct husk_stat
     /* Another runtime's state under the same --root is not ours to read or delete. */
     const char *mine[] = {"husk", NULL};
     if (!yajl_tree_get(root, mine, yajl_t_object)) {
-        yajl_tree_free(root);
+        husk_json_free(root);
         return husk_err_set(err, 0, "state of %s was not written by husk", husk_quote(id, q, sizeof q));
     }
     copy_str(root, "id", st->id, sizeof st->id);
@@ -366,7 +366,7 @@ int husk_state_parse(const char *buf, size_t n, const char *id, struct husk_stat
                 husk_arena_strdup(&st->arena, v->u.object.values[i]->u.string);
         }
     }
-    yajl_tree_free(root);
+    husk_json_free(root);
     return 0;
 }
 

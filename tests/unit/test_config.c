@@ -367,7 +367,7 @@ static void test_hostile(void)
     deep[512] = '\0';
     yajl_val v = husk_json_parse(deep, 512, "x.json", &err);
     CHECK(v != NULL);
-    yajl_tree_free(v);
+    husk_json_free(v);
     free(deep);
     struct husk_config *c;
     /* the path says where: four levels of objects and arrays, then 253 arrays */
