@@ -8,11 +8,11 @@
 
 #include "husk/err.h"
 
-/* Deepest nesting of arrays and objects accepted. The tree builders recurse (and yajl_tree
- * frees recursively), so a document
- * nested 300 000 levels deep overflowed the stack; Go's encoding/json (runc) stops at 10000,
- * a bound for stack safety alone. An OCI document nests about 6 levels, so 256 leaves room for
- * any extension while keeping yajl's recursion a few pages deep. */
+/* Deepest nesting of arrays and objects accepted. The tree builders recurse (yajl_tree frees
+ * recursively too: a document nested 300 000 levels deep overflowed the stack); Go's
+ * encoding/json (runc) stops at 10000, a bound for stack safety alone. An OCI document nests
+ * about 6 levels, so 256 leaves room for any extension while keeping the recursion a few pages
+ * deep. */
 #define HUSK_JSON_MAX_DEPTH 256
 
 /* text[len] must be NUL. Refuses, naming the JSON path ("config.json: .process.args[0]: ..."):
