@@ -11,6 +11,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+static int same(yajl_val a, yajl_val b);
+
+static int same_list(yajl_val *a, yajl_val *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!same(a[i], b[i]))
+            return 0;
+    return 1;
+}
+
 static int same(yajl_val a, yajl_val b)
 {
     if (a->type != b->type)
@@ -28,19 +38,13 @@ static int same(yajl_val a, yajl_val b)
             return 0;
         return 1;
     case yajl_t_object:
-        if (a->u.object.len != b->u.object.len)
-            return 0;
-        for (size_t i = 0; i < a->u.object.len; i++)
-            if (strcmp(a->u.object.keys[i], b->u.object.keys[i]) || !same(a->u.object.values[i], b->u.object.values[i]))
+        for (size_t i = 0; i < a->u.object.len && i < b->u.object.len; i++)
+            if (strcmp(a->u.object.keys[i], b->u.object.keys[i]))
                 return 0;
-        return 1;
+        return a->u.object.len == b->u.object.len &&
+               same_list(a->u.object.values, b->u.object.values, a->u.object.len);
     case yajl_t_array:
-        if (a->u.array.len != b->u.array.len)
-            return 0;
-        for (size_t i = 0; i < a->u.array.len; i++)
-            if (!same(a->u.array.values[i], b->u.array.values[i]))
-                return 0;
-        return 1;
+        return a->u.array.len == b->u.array.len && same_list(a->u.array.values, b->u.array.values, a->u.array.len);
     default:
         return 1;
     }
