@@ -5,6 +5,7 @@
  * bytes that are not UTF-8, a syntax error) is left to yajl itself, whose tree is then copied
  * into the same arena: yajl stays the judge of what is valid and of every error message. */
 #include "json_tree.h"
+#include "husk/arena.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -14,16 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct blk {
-    struct blk *next;
-    size_t cap, used;
-    max_align_t data[];
+/* The tree and the arena it lives in: husk_json_free finds the arena from the root. */
+struct tree {
+    struct husk_arena a;
+    struct yajl_val_s root;
 };
 
 struct jt {
     const unsigned char *s, *end;
-    size_t first;       /* the first block's size: the text's, a few times over */
-    struct blk *head, *cur;
+    struct husk_arena a;
     /* the members of the open arrays and objects, as a stack */
     yajl_val *vals;
     const char **keys;
@@ -32,39 +32,16 @@ struct jt {
 
 static void *jt_alloc(struct jt *t, size_t n)
 {
-    n = (n + 7) & ~(size_t)7;
-    struct blk *b = t->cur;
-    if (!b || b->cap - b->used < n) {
-        size_t cap = n > t->first ? n : t->first;
-        t->first = 16384;
-        struct blk *nb = malloc(sizeof *nb + cap);
-        if (!nb)
-            return NULL;
-        nb->next = NULL;
-        nb->cap = cap;
-        nb->used = 0;
-        if (b)
-            b->next = nb;
-        else
-            t->head = nb;
-        t->cur = b = nb;
-    }
-    void *p = (char *)b->data + b->used;
-    b->used += n;
-    return p;
+    return husk_arena_alloc(&t->a, n);
 }
 
 void husk_json_free(yajl_val root)
 {
     if (!root)
         return;
-    /* the root is the first node of the first block */
-    struct blk *b = (struct blk *)((char *)root - offsetof(struct blk, data));
-    while (b) {
-        struct blk *next = b->next;
-        free(b);
-        b = next;
-    }
+    /* the arena holds its own record: copied out before it goes */
+    struct husk_arena a = ((struct tree *)((char *)root - offsetof(struct tree, root)))->a;
+    husk_arena_free(&a);
 }
 
 static bool push(struct jt *t, const char *key, yajl_val v)
@@ -202,7 +179,7 @@ static bool integer(const char *r, long long *out)
     return true;
 }
 
-static yajl_val value(struct jt *t);
+static yajl_val value(struct jt *t, yajl_val v);
 
 static yajl_val number(struct jt *t, yajl_val v)
 {
@@ -315,8 +292,8 @@ static yajl_val container(struct jt *t, yajl_val v, bool obj)
                 return NULL;
             t->s++;
         }
-        yajl_val m = value(t);
-        if (!m || !push(t, key, m))
+        yajl_val m = jt_alloc(t, sizeof *m);
+        if (!m || !value(t, m) || !push(t, key, m))
             return NULL;
         skip_ws(t);
         if (t->s == t->end)
@@ -333,13 +310,11 @@ static yajl_val container(struct jt *t, yajl_val v, bool obj)
     }
 }
 
-static yajl_val value(struct jt *t)
+/* The value at t->s, into v. */
+static yajl_val value(struct jt *t, yajl_val v)
 {
     skip_ws(t);
     if (t->s == t->end)
-        return NULL;
-    yajl_val v = jt_alloc(t, sizeof *v);
-    if (!v)
         return NULL;
     switch (*t->s) {
     case '{':
@@ -364,19 +339,14 @@ static yajl_val value(struct jt *t)
     }
 }
 
-/* yajl's tree, for what the one pass leaves to it: copied into an arena, then freed. */
-static yajl_val copy(struct jt *t, yajl_val y)
+/* yajl's tree, for what the one pass leaves to it: copied into v and the arena. */
+static bool copy(struct jt *t, yajl_val y, yajl_val v)
 {
-    yajl_val v = jt_alloc(t, sizeof *v);
-    if (!v)
-        return NULL;
     *v = *y;
     if (y->type == yajl_t_string || y->type == yajl_t_number) {
-        const char *src = y->type == yajl_t_string ? y->u.string : y->u.number.r;
-        char *s = jt_alloc(t, strlen(src) + 1);
+        char *s = husk_arena_strdup(&t->a, y->type == yajl_t_string ? y->u.string : y->u.number.r);
         if (!s)
-            return NULL;
-        strcpy(s, src);
+            return false;
         if (y->type == yajl_t_string)
             v->u.string = s;
         else
@@ -388,16 +358,11 @@ static yajl_val copy(struct jt *t, yajl_val y)
         yajl_val *vals = n ? jt_alloc(t, n * sizeof *vals) : NULL;
         const char **keys = obj && n ? jt_alloc(t, n * sizeof *keys) : NULL;
         if (n && (!vals || (obj && !keys)))
-            return NULL;
+            return false;
         for (size_t i = 0; i < n; i++) {
-            if (!(vals[i] = copy(t, from[i])))
-                return NULL;
-            if (obj) {
-                char *k = jt_alloc(t, strlen(y->u.object.keys[i]) + 1);
-                if (!k)
-                    return NULL;
-                keys[i] = strcpy(k, y->u.object.keys[i]);
-            }
+            if (!(vals[i] = jt_alloc(t, sizeof *vals[i])) || !copy(t, from[i], vals[i]) ||
+                (obj && !(keys[i] = husk_arena_strdup(&t->a, y->u.object.keys[i]))))
+                return false;
         }
         if (obj) {
             v->u.object.keys = keys;
@@ -406,35 +371,43 @@ static yajl_val copy(struct jt *t, yajl_val y)
             v->u.array.values = vals;
         }
     }
-    return v;
+    return true;
 }
 
 size_t husk_json_tree_fallbacks;
 
+/* The tree's record first in its arena, the root in it; the arena's final state copied in. */
+static yajl_val finish(struct jt *t, struct tree *tr, bool ok)
+{
+    if (!ok) {
+        husk_arena_free(&t->a);
+        return NULL;
+    }
+    tr->a = t->a;
+    return &tr->root;
+}
+
 yajl_val husk_json_tree(const char *text, size_t len, char *ebuf, size_t elen)
 {
-    /* nodes, strings and arrays of a config come to about four times its text */
-    struct jt t = {.s = (const unsigned char *)text, .end = (const unsigned char *)text + len,
-                   .first = len < 4096 ? 16384 : 4 * len};
-    yajl_val root = value(&t);
-    if (root) {
+    struct jt t = {.s = (const unsigned char *)text, .end = (const unsigned char *)text + len};
+    struct tree *tr = jt_alloc(&t, sizeof *tr);
+    bool ok = tr && value(&t, &tr->root);
+    if (ok) {
         skip_ws(&t);
-        if (t.s != t.end)
-            root = NULL;
+        ok = t.s == t.end;
     }
     free(t.vals);
     free(t.keys);
-    if (root)
-        return root;
-    husk_json_free(t.head ? (yajl_val)(void *)t.head->data : NULL);
+    if (ok)
+        return finish(&t, tr, true);
+    husk_arena_free(&t.a);
     husk_json_tree_fallbacks++;
     yajl_val y = yajl_tree_parse(text, ebuf, elen);
     if (!y)
         return NULL;
-    struct jt c = {.first = 16384};
-    root = copy(&c, y);
+    struct jt c = {0};
+    tr = jt_alloc(&c, sizeof *tr);
+    ok = tr && copy(&c, y, &tr->root);
     yajl_tree_free(y);
-    if (!root)
-        husk_json_free(c.head ? (yajl_val)(void *)c.head->data : NULL);
-    return root;
+    return finish(&c, tr, ok);
 }
