@@ -370,8 +370,10 @@ int main(int argc, char **argv)
     pid_t pid;
     if (rt_state) {
         /* the cgroup namespace is made in the cgroup, by the child */
-        if (rt_before(rt_config, rt_state, &cgfd, go) < 0)
+        if (rt_before(rt_config, rt_state, &cgfd, go) < 0) {
+            rt_cleanup();
             return 125;
+        }
         struct { unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
                  set_tid, set_tid_size, cgroup; } ca = {
             .flags = (ns & ~(unsigned long)CLONE_NEWCGROUP) | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
@@ -380,8 +382,11 @@ int main(int argc, char **argv)
     } else {
         pid = (pid_t)syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, NULL);
     }
-    if (pid < 0)
+    if (pid < 0) {
+        if (rt_state)
+            rt_cleanup();
         return 125;
+    }
     if (pid == 0) {
         if (rt_state && (close(go[1]) < 0 || rt_child_namespaces("husk") < 0))
             _exit(126);

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "floor_rt.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -258,8 +259,10 @@ int rt_child_process(int go_r)
 void rt_cleanup(void)
 {
     /* the cgroup empties once the reaped child's exit is complete: a few tries */
-    for (int i = 0; i < 1000 && rmdir(cgroup_dir) < 0; i++)
+    for (int i = 0; cgroup_dir[0] && i < 1000 && rmdir(cgroup_dir) < 0 && errno == EBUSY; i++)
         usleep(10);
+    if (!state_dir[0])
+        return;
     char st[700];
     snprintf(st, sizeof st, "%s/state.json", state_dir);
     unlink(st);

@@ -14,7 +14,7 @@ int rt_child_namespaces(const char *hostname);
 int rt_child_devices(void);
 /* In the child, last: rlimit, session, user, capabilities, no_new_privs, then the go. */
 int rt_child_process(int go_r);
-/* After the exit: the cgroup and the state removed. */
+/* After the exit, or a failure of any step: the cgroup and the state removed. */
 void rt_cleanup(void);
 
 #endif
